@@ -1,0 +1,274 @@
+"""Settings and secrets, resolved in one place: option > environment > default.
+
+Every environment variable the bot reads is named by a constant here, so the
+README, the deploy script and the tests can refer to one spelling. Secrets
+are kept apart from settings: a :class:`Settings` can be logged, returned and
+put in a Lambda's environment; a :class:`Secrets` never is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+ENV_STORE = "ART_BOT_STORE"
+ENV_PLATFORMS = "ART_BOT_PLATFORMS"
+ENV_OUTBOX_DIR = "ART_BOT_OUTBOX_DIR"
+ENV_NO_REPEAT_DAYS = "ART_BOT_NO_REPEAT_DAYS"
+ENV_SSM_PATH = "ART_BOT_SSM_PATH"
+ENV_POST_LINK = "ART_BOT_POST_LINK"
+ENV_X_API_BASE_URL = "X_API_BASE_URL"
+ENV_MASTODON_API_BASE_URL = "MASTODON_API_BASE_URL"
+ENV_BLUESKY_PDS_URL = "BLUESKY_PDS_URL"
+ENV_BLUESKY_HANDLE = "BLUESKY_HANDLE"
+
+# Secret names: read from the environment, or from SSM under ART_BOT_SSM_PATH.
+X_API_KEY = "X_API_KEY"
+X_API_SECRET = "X_API_SECRET"
+X_ACCESS_TOKEN = "X_ACCESS_TOKEN"
+X_ACCESS_TOKEN_SECRET = "X_ACCESS_TOKEN_SECRET"
+MASTODON_ACCESS_TOKEN = "MASTODON_ACCESS_TOKEN"
+BLUESKY_APP_PASSWORD = "BLUESKY_APP_PASSWORD"
+SECRET_NAMES = (
+    X_API_KEY,
+    X_API_SECRET,
+    X_ACCESS_TOKEN,
+    X_ACCESS_TOKEN_SECRET,
+    MASTODON_ACCESS_TOKEN,
+    BLUESKY_APP_PASSWORD,
+)
+
+PLATFORMS = ("x", "mastodon", "bluesky", "outbox")
+
+DEFAULT_OUTBOX_DIR = "./outbox"
+DEFAULT_NO_REPEAT_DAYS = 7.0
+DEFAULT_X_API_BASE_URL = "https://api.x.com"
+DEFAULT_BLUESKY_PDS_URL = "https://bsky.social"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def parse_platforms(value: str, *, source: str = ENV_PLATFORMS) -> tuple[str, ...]:
+    """Turn ``"x, outbox"`` into ``("x", "outbox")``, refusing unknown names."""
+    names: list[str] = []
+    for raw in value.split(","):
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if name not in PLATFORMS:
+            raise ConfigError(
+                f"{source}: unknown platform {raw.strip()!r}; use a comma list of "
+                f"{', '.join(PLATFORMS)}"
+            )
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise ConfigError(f"{source} is empty; set it to a comma list of {', '.join(PLATFORMS)}")
+    return tuple(names)
+
+
+def check_store_url(value: str, *, source: str = ENV_STORE) -> str:
+    """Accept ``s3://bucket[/prefix]`` or a local directory path."""
+    value = value.strip()
+    if not value:
+        raise ConfigError(f"{source} is empty; set it to s3://BUCKET[/PREFIX] or a directory")
+    if "://" in value:
+        scheme, _, rest = value.partition("://")
+        if scheme != "s3":
+            raise ConfigError(
+                f"{source}={value!r} is not a store: use s3://BUCKET[/PREFIX] or a directory path"
+            )
+        bucket = rest.split("/", 1)[0]
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket):
+            raise ConfigError(
+                f"{source}={value!r} does not name a valid S3 bucket; use s3://BUCKET[/PREFIX]"
+            )
+    return value
+
+
+def _parse_url(value: str, name: str) -> str:
+    value = value.strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
+        raise ConfigError(f"{name}={value!r} is not an http(s) URL")
+    return value
+
+
+def _parse_days(value: str, name: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a number of days") from None
+    if not 0 <= days <= 3650:
+        raise ConfigError(f"{name}={value!r} must be between 0 and 3650 days")
+    return days
+
+
+def _parse_bool(value: str, name: str) -> bool:
+    low = value.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ConfigError(f"{name}={value!r} is not a yes/no value; use true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The bot's non-secret settings. Safe to log and to show."""
+
+    store: str
+    platforms: tuple[str, ...]
+    outbox_dir: str = DEFAULT_OUTBOX_DIR
+    no_repeat_days: float = DEFAULT_NO_REPEAT_DAYS
+    ssm_path: str | None = None
+    post_link: bool = False
+    x_api_base_url: str = DEFAULT_X_API_BASE_URL
+    mastodon_api_base_url: str | None = None
+    bluesky_pds_url: str = DEFAULT_BLUESKY_PDS_URL
+    bluesky_handle: str | None = None
+
+    @classmethod
+    def resolve(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        store: str | None = None,
+        platforms: str | None = None,
+        outbox_dir: str | None = None,
+    ) -> Settings:
+        """Build settings from options, then the environment, then defaults.
+
+        Raises :class:`ConfigError` naming the first missing or malformed one.
+        """
+        env = os.environ if env is None else env
+
+        def pick(option: str | None, name: str) -> str | None:
+            if option is not None:
+                return option
+            value = env.get(name)
+            return value if value not in (None, "") else None
+
+        store_value = pick(store, ENV_STORE)
+        if store_value is None:
+            raise ConfigError(
+                f"{ENV_STORE} is not set; set it (or --store) to s3://BUCKET[/PREFIX] "
+                "or a directory holding catalog.json"
+            )
+        platforms_value = pick(platforms, ENV_PLATFORMS)
+        if platforms_value is None:
+            raise ConfigError(
+                f"{ENV_PLATFORMS} is not set; set it (or --platforms) to a comma list of "
+                f"{', '.join(PLATFORMS)}"
+            )
+        kwargs: dict[str, Any] = {
+            "store": check_store_url(store_value, source="--store" if store else ENV_STORE),
+            "platforms": parse_platforms(
+                platforms_value, source="--platforms" if platforms else ENV_PLATFORMS
+            ),
+        }
+        if (value := pick(outbox_dir, ENV_OUTBOX_DIR)) is not None:
+            kwargs["outbox_dir"] = value
+        if (value := pick(None, ENV_NO_REPEAT_DAYS)) is not None:
+            kwargs["no_repeat_days"] = _parse_days(value, ENV_NO_REPEAT_DAYS)
+        if (value := pick(None, ENV_SSM_PATH)) is not None:
+            if not value.startswith("/"):
+                raise ConfigError(f"{ENV_SSM_PATH}={value!r} must start with '/'")
+            kwargs["ssm_path"] = value.rstrip("/")
+        if (value := pick(None, ENV_POST_LINK)) is not None:
+            kwargs["post_link"] = _parse_bool(value, ENV_POST_LINK)
+        if (value := pick(None, ENV_X_API_BASE_URL)) is not None:
+            kwargs["x_api_base_url"] = _parse_url(value, ENV_X_API_BASE_URL)
+        if (value := pick(None, ENV_MASTODON_API_BASE_URL)) is not None:
+            kwargs["mastodon_api_base_url"] = _parse_url(value, ENV_MASTODON_API_BASE_URL)
+        if (value := pick(None, ENV_BLUESKY_PDS_URL)) is not None:
+            kwargs["bluesky_pds_url"] = _parse_url(value, ENV_BLUESKY_PDS_URL)
+        if (value := pick(None, ENV_BLUESKY_HANDLE)) is not None:
+            kwargs["bluesky_handle"] = value.strip()
+        if "mastodon" in kwargs["platforms"] and "mastodon_api_base_url" not in kwargs:
+            raise ConfigError(
+                f"{ENV_MASTODON_API_BASE_URL} is not set; the mastodon platform needs the "
+                "instance's URL, e.g. https://mastodon.social"
+            )
+        if "bluesky" in kwargs["platforms"] and "bluesky_handle" not in kwargs:
+            raise ConfigError(
+                f"{ENV_BLUESKY_HANDLE} is not set; the bluesky platform needs the account's "
+                "handle, e.g. sovietart.bsky.social"
+            )
+        return cls(**kwargs)
+
+
+@dataclass
+class Secrets:
+    """Secret values, from SSM Parameter Store when a path is set, else the environment.
+
+    Values are fetched on first use and kept for the life of the object (one
+    warm Lambda container). Every value fetched is handed to ``on_secret`` so
+    the logger can redact it wherever it might appear.
+    """
+
+    ssm_path: str | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    ssm_client: Any = None
+    on_secret: Callable[[str], None] | None = None
+    _values: dict[str, str] | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:  # never show values
+        source = f"ssm:{self.ssm_path}" if self.ssm_path else "environment"
+        return f"Secrets(source={source!r})"
+
+    def _load(self) -> dict[str, str]:
+        if self._values is not None:
+            return self._values
+        values: dict[str, str] = {}
+        if self.ssm_path:
+            values = self._load_ssm()
+        else:
+            for name in SECRET_NAMES:
+                if self.env.get(name):
+                    values[name] = self.env[name]
+        if self.on_secret:
+            for value in values.values():
+                self.on_secret(value)
+        self._values = values
+        return values
+
+    def _load_ssm(self) -> dict[str, str]:
+        client = self.ssm_client
+        if client is None:
+            import boto3
+
+            client = self.ssm_client = boto3.client("ssm")
+        prefix = f"{self.ssm_path}/"
+        values: dict[str, str] = {}
+        try:
+            paginator = client.get_paginator("get_parameters_by_path")
+            for page in paginator.paginate(Path=self.ssm_path, WithDecryption=True):
+                for param in page.get("Parameters", []):
+                    name = param["Name"]
+                    if name.startswith(prefix):
+                        values[name[len(prefix) :]] = param["Value"]
+        except Exception as exc:  # botocore errors carry no secret values
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+            raise ConfigError(
+                f"could not read secrets from SSM under {self.ssm_path} ({code}); check "
+                f"{ENV_SSM_PATH} and that the role may call ssm:GetParametersByPath there"
+            ) from None
+        return values
+
+    def get(self, name: str) -> str:
+        """The secret called ``name``; a :class:`ConfigError` naming it if absent."""
+        value = self._load().get(name)
+        if not value:
+            where = (
+                f"SSM parameter {self.ssm_path}/{name}" if self.ssm_path else f"environment {name}"
+            )
+            raise ConfigError(
+                f"{name} is not set ({where} is missing); see the README for how to set it"
+            )
+        return value

@@ -1,0 +1,128 @@
+"""Every error the bot raises on purpose, in one tree.
+
+Each one carries a message written for the operator: what is wrong, where
+(the URL, key, entry or setting), and what to do about it. The CLI prints
+``Error: <message>`` and the Lambda lets the exception propagate so that its
+alarms see it.
+
+::
+
+    ArtBotError
+     +-- ConfigError            a setting is missing or malformed
+     +-- StoreError             the store could not be read or written
+     |    +-- NotFound          an object the bot needs is not there
+     |    +-- Conflict          a compare-and-swap lost a race (retry it)
+     +-- CatalogError           catalog.json is not a valid v1 catalog
+     +-- ImageError             a painting's image is missing or unreadable
+     +-- NothingToPost          no painting in the collection can be posted
+     +-- SlotBusy               another invocation holds this slot's lease
+     +-- PostIncomplete         a slot ended with a platform still missing
+     +-- PlatformError          a platform refused or failed a request
+     |    +-- AuthError         credentials were rejected (401)
+     |    +-- DuplicateContent  the platform already has this exact text
+     |    +-- RateLimited       the platform asked us to wait (429)
+     +-- IngestError            the scraper could not finish (see wikiart.py)
+"""
+
+from __future__ import annotations
+
+
+class ArtBotError(Exception):
+    """Base of every error the bot raises deliberately."""
+
+
+class ConfigError(ArtBotError):
+    """A setting is missing or malformed; the message names the setting."""
+
+
+class StoreError(ArtBotError):
+    """The store could not be read or written."""
+
+
+class NotFound(StoreError):
+    """An object is not in the store."""
+
+    def __init__(self, key: str, where: str = "") -> None:
+        self.key = key
+        super().__init__(f"{where or key} does not exist in the store")
+
+
+class Conflict(StoreError):
+    """A compare-and-swap write lost against a concurrent writer."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"{key} was changed by another writer; read it again and retry")
+
+
+class CatalogError(ArtBotError):
+    """catalog.json is not a valid version 1 catalog."""
+
+
+class ImageError(ArtBotError):
+    """A painting's image object is missing or does not match the catalog."""
+
+
+class NothingToPost(ArtBotError):
+    """No painting in the collection can be posted."""
+
+
+class SlotBusy(ArtBotError):
+    """Another invocation is posting this slot right now."""
+
+
+class PostIncomplete(ArtBotError):
+    """A slot ended with at least one platform without its post.
+
+    Raised so that Lambda counts the invocation as failed and retries it; the
+    retry completes only the platforms that are missing.
+    """
+
+    def __init__(self, slot: str, failures: dict[str, str]) -> None:
+        self.slot = slot
+        self.failures = dict(failures)
+        detail = "; ".join(f"{name}: {why}" for name, why in sorted(failures.items()))
+        super().__init__(
+            f"slot {slot} is missing its post on {', '.join(sorted(failures))} ({detail}); "
+            "a retry of the same slot posts only what is missing"
+        )
+
+
+class PlatformError(ArtBotError):
+    """A platform refused or failed a request.
+
+    ``retryable`` says whether trying again later can help; ``outcome_unknown``
+    says the platform may have created the post even though we got no answer
+    (a lost response), so a retry must resolve it instead of posting blindly.
+    """
+
+    def __init__(
+        self,
+        platform: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        outcome_unknown: bool = False,
+    ) -> None:
+        self.platform = platform
+        self.status = status
+        self.retryable = retryable
+        self.outcome_unknown = outcome_unknown
+        super().__init__(f"{platform}: {message}")
+
+
+class AuthError(PlatformError):
+    """The platform rejected our credentials."""
+
+
+class DuplicateContent(PlatformError):
+    """The platform refuses this text because it already has it."""
+
+
+class RateLimited(PlatformError):
+    """The platform asked us to wait longer than this invocation can."""
+
+
+class IngestError(ArtBotError):
+    """The scraper could not finish; see :mod:`soviet_art_bot.wikiart`."""

@@ -1,0 +1,400 @@
+"""Stores: an S3 bucket/prefix or a local directory, with one interface.
+
+Both hold the layout of DESIGN.md (``catalog.json``, ``images/``, ``state/``).
+Writes never expose a half-written object: S3 PUTs are atomic, and the
+directory store writes a temporary file under ``.partial/`` and renames it
+into place. State updates are compare-and-swap on an *etag*: S3's own ETag
+with ``If-Match``/``If-None-Match``, or, for a directory, the SHA-256 of the
+content checked under an exclusive ``flock`` (mtimes are too coarse to tell
+two quick writes apart).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from .config import check_store_url
+from .errors import Conflict, NotFound, StoreError
+
+PARTIAL_DIR = ".partial"
+LOCK_DIR = ".locks"
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a store knows about an object without reading it."""
+
+    key: str
+    size: int
+    etag: str
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that could escape the store root or name its internals."""
+    path = PurePosixPath(key)
+    if (
+        not key
+        or key.startswith("/")
+        or "\\" in key
+        or any(part in ("", ".", "..") for part in key.split("/"))
+        or path.parts[0] in (PARTIAL_DIR, LOCK_DIR)
+    ):
+        raise StoreError(f"refusing store key {key!r}: keys are relative paths without '..'")
+    return key
+
+
+class Store(ABC):
+    """An object store holding one collection. Keys are ``/``-separated."""
+
+    url: str
+
+    @abstractmethod
+    def read(self, key: str) -> bytes:
+        """The object's bytes; :class:`NotFound` if absent."""
+
+    @abstractmethod
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        """The object's bytes and etag, or None if absent (for compare-and-swap)."""
+
+    @abstractmethod
+    def head(self, key: str) -> ObjectInfo | None:
+        """Size and etag without reading the body, or None if absent."""
+
+    @abstractmethod
+    def write(self, key: str, data: bytes, *, content_type: str | None = None) -> str:
+        """Replace the object atomically; returns the new etag."""
+
+    @abstractmethod
+    def write_if(self, key: str, data: bytes, *, etag: str | None) -> str:
+        """Compare-and-swap: write only if the current etag is ``etag``.
+
+        ``etag=None`` means "only if the object does not exist yet". Raises
+        :class:`Conflict` when another writer got there first.
+        """
+
+    @abstractmethod
+    def write_file(self, key: str, path: Path, *, content_type: str | None = None) -> str:
+        """Upload a local file atomically; returns the new etag."""
+
+    @abstractmethod
+    def download(self, key: str, dest: Path, *, max_bytes: int | None = None) -> int:
+        """Stream the object into ``dest``; returns its size. :class:`NotFound` if absent."""
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object whose key starts with ``prefix``."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object if it exists."""
+
+    def exists(self, key: str) -> bool:
+        return self.head(key) is not None
+
+    def describe(self, key: str) -> str:
+        """Where ``key`` lives, for messages."""
+        return f"{self.url.rstrip('/')}/{key}"
+
+
+class DirStore(Store):
+    """A collection in a local directory."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser()
+        self.url = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*check_key(key).split("/"))
+
+    def _tmp(self, key: str) -> IO[bytes]:
+        tmpdir = self.root / PARTIAL_DIR
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by _commit
+            dir=tmpdir, prefix=key.replace("/", "_") + ".", delete=False
+        )
+
+    def _commit(self, tmp: IO[bytes], key: str) -> None:
+        tmp.flush()
+        os.fsync(tmp.fileno())
+        tmp.close()
+        dest = self._path(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp.name, dest)
+
+    @contextlib.contextmanager
+    def _locked(self, key: str) -> Iterator[None]:
+        lockdir = self.root / LOCK_DIR
+        lockdir.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock"
+        with open(lockdir / name, "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    @staticmethod
+    def _etag(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    def read(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(key, self.describe(key)) from None
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.describe(key)}: {exc.strerror}") from None
+
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        try:
+            data = self.read(key)
+        except NotFound:
+            return None
+        return data, self._etag(data)
+
+    def head(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        return ObjectInfo(key, path.stat().st_size, digest.hexdigest())
+
+    def write(self, key: str, data: bytes, *, content_type: str | None = None) -> str:
+        with self._tmp(key) as tmp:
+            tmp.write(data)
+            self._commit(tmp, key)
+        return self._etag(data)
+
+    def write_if(self, key: str, data: bytes, *, etag: str | None) -> str:
+        with self._locked(key):
+            current = self.read_versioned(key)
+            current_etag = current[1] if current else None
+            if current_etag != etag:
+                raise Conflict(self.describe(key))
+            return self.write(key, data)
+
+    def write_file(self, key: str, path: Path, *, content_type: str | None = None) -> str:
+        digest = hashlib.sha256()
+        with self._tmp(key) as tmp, open(path, "rb") as src:
+            for chunk in iter(lambda: src.read(1 << 20), b""):
+                digest.update(chunk)
+                tmp.write(chunk)
+            self._commit(tmp, key)
+        return digest.hexdigest()
+
+    def download(self, key: str, dest: Path, *, max_bytes: int | None = None) -> int:
+        src = self._path(key)
+        try:
+            size = src.stat().st_size
+            if max_bytes is not None and size > max_bytes:
+                raise StoreError(f"{self.describe(key)} is {size} bytes, over {max_bytes}")
+            shutil.copyfile(src, dest)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise NotFound(key, self.describe(key)) from None
+        return size
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        if not self.root.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+            if rel_dir == ".":
+                dirnames[:] = [d for d in dirnames if d not in (PARTIAL_DIR, LOCK_DIR)]
+                rel_dir = ""
+            dirnames.sort()
+            for name in sorted(filenames):
+                key = f"{rel_dir}/{name}" if rel_dir else name
+                if key.startswith(prefix):
+                    st = os.stat(os.path.join(dirpath, name))
+                    yield ObjectInfo(key, st.st_size, f"{st.st_mtime_ns:x}-{st.st_size:x}")
+
+    def delete(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._path(key).unlink()
+
+    def clean_partials(self) -> int:
+        """Remove temporary files a killed writer left behind; returns how many."""
+        tmpdir = self.root / PARTIAL_DIR
+        count = 0
+        if tmpdir.is_dir():
+            for item in tmpdir.iterdir():
+                with contextlib.suppress(OSError):
+                    item.unlink()
+                    count += 1
+        return count
+
+
+class S3Store(Store):
+    """A collection under ``s3://bucket/prefix``.
+
+    The boto3 client is built lazily (so importing this module costs nothing)
+    and may be injected; boto3 itself honours ``AWS_ENDPOINT_URL``, which is
+    how tests and local S3 servers stand in for AWS.
+    """
+
+    def __init__(self, bucket: str, prefix: str = "", *, client: Any = None) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3")
+        return self._client
+
+    def _key(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _error(self, exc: Exception, key: str, action: str) -> StoreError:
+        code = _error_code(exc)
+        if code in ("NoSuchKey", "404", "NotFound"):
+            return NotFound(key, self.describe(key))
+        if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+            return Conflict(self.describe(key))
+        if code == "NoSuchBucket":
+            return StoreError(
+                f"bucket {self.bucket} does not exist; create it or fix ART_BOT_STORE"
+            )
+        if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            return StoreError(
+                f"access denied to {action} {self.describe(key)} ({code}); check the AWS "
+                "credentials and the role's policy"
+            )
+        return StoreError(f"cannot {action} {self.describe(key)}: {code}")
+
+    def read(self, key: str) -> bytes:
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return resp["Body"].read()
+        except Exception as exc:
+            raise self._error(exc, key, "read") from None
+
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return resp["Body"].read(), resp["ETag"]
+        except Exception as exc:
+            err = self._error(exc, key, "read")
+            if isinstance(err, NotFound):
+                return None
+            raise err from None
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            resp = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            err = self._error(exc, key, "read")
+            if isinstance(err, NotFound):
+                return None
+            raise err from None
+        return ObjectInfo(key, resp["ContentLength"], resp["ETag"])
+
+    def write(self, key: str, data: bytes, *, content_type: str | None = None) -> str:
+        extra = {"ContentType": content_type} if content_type else {}
+        try:
+            resp = self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, **extra
+            )
+        except Exception as exc:
+            raise self._error(exc, key, "write") from None
+        return resp["ETag"]
+
+    def write_if(self, key: str, data: bytes, *, etag: str | None) -> str:
+        condition = {"IfNoneMatch": "*"} if etag is None else {"IfMatch": etag}
+        try:
+            resp = self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, **condition
+            )
+        except Exception as exc:
+            err = self._error(exc, key, "write")
+            if isinstance(err, NotFound):  # If-Match on a key that vanished
+                err = Conflict(self.describe(key))
+            raise err from None
+        return resp["ETag"]
+
+    def write_file(self, key: str, path: Path, *, content_type: str | None = None) -> str:
+        extra = {"ContentType": content_type} if content_type else {}
+        try:
+            with open(path, "rb") as fh:
+                resp = self.client.put_object(
+                    Bucket=self.bucket, Key=self._key(key), Body=fh, **extra
+                )
+        except Exception as exc:
+            raise self._error(exc, key, "write") from None
+        return resp["ETag"]
+
+    def download(self, key: str, dest: Path, *, max_bytes: int | None = None) -> int:
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            raise self._error(exc, key, "read") from None
+        size = int(resp.get("ContentLength", 0))
+        if max_bytes is not None and size > max_bytes:
+            resp["Body"].close()
+            raise StoreError(f"{self.describe(key)} is {size} bytes, over {max_bytes}")
+        written = 0
+        try:
+            with open(dest, "wb") as fh:
+                for chunk in resp["Body"].iter_chunks(1 << 20):
+                    written += len(chunk)
+                    fh.write(chunk)
+        except Exception as exc:
+            raise self._error(exc, key, "read") from None
+        return written
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        full = self._key(prefix) if prefix else (f"{self.prefix}/" if self.prefix else "")
+        if prefix.endswith("/") and not full.endswith("/"):
+            full += "/"
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=full
+            )
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    yield ObjectInfo(obj["Key"][strip:], obj["Size"], obj["ETag"])
+        except Exception as exc:
+            raise self._error(exc, prefix or "/", "list") from None
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            raise self._error(exc, key, "delete") from None
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        code = error.get("Code") or str(response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
+        return str(code)
+    return type(exc).__name__
+
+
+def open_store(url: str, *, s3_client: Any = None) -> Store:
+    """The store named by ``url``: ``s3://bucket[/prefix]`` or a directory path."""
+    url = check_store_url(url)
+    if url.startswith("s3://"):
+        bucket, _, prefix = url[len("s3://") :].partition("/")
+        return S3Store(bucket, prefix, client=s3_client)
+    return DirStore(url)
