@@ -361,9 +361,10 @@ class S3Store(Store):
         return written
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        full = self._key(prefix) if prefix else (f"{self.prefix}/" if self.prefix else "")
-        if prefix.endswith("/") and not full.endswith("/"):
-            full += "/"
+        if ".." in prefix.split("/") or prefix.startswith("/"):
+            raise StoreError(f"refusing store prefix {prefix!r}")
+        base = f"{self.prefix}/" if self.prefix else ""
+        full = base + prefix
         strip = len(self.prefix) + 1 if self.prefix else 0
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(
