@@ -1,0 +1,467 @@
+"""Post one painting for one slot: choose, fetch, post everywhere, record.
+
+This is the single code path behind both the Lambda handler and
+``soviet-art-bot post``. Its promise is *at most one post per platform per
+slot*, however often the slot is delivered and however many deliveries run
+at once:
+
+1. The slot's record is created with a conditional write (only one
+   invocation can create it), holding the chosen painting.
+2. An invocation works on a slot only while it holds the record's *lease*;
+   another delivery waits for the lease to be released (then usually finds
+   everything posted) or to expire (the holder died).
+3. Before each platform request the record marks that platform *pending*.
+   If the answer is lost, the next delivery sees the pending mark and asks
+   the platform to find the post instead of making a second one.
+4. A platform that fails is recorded and the invocation raises
+   :class:`~soviet_art_bot.errors.PostIncomplete` after trying the others, so
+   Lambda retries and the retry posts only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from . import platforms as platform_registry
+from .caption import alt_text
+from .catalog import CatalogIndex, Painting, load_index, painting_from_json
+from .config import Secrets, Settings
+from .errors import (
+    ArtBotError,
+    Conflict,
+    DuplicateContent,
+    ImageError,
+    NotFound,
+    PlatformError,
+    PostIncomplete,
+    SlotBusy,
+    StoreError,
+)
+from .ledger import (
+    Ledger,
+    choose,
+    format_time,
+    read_ledger,
+    slot_key,
+    update_ledger,
+)
+from .log import Logger, register_secret
+from .platforms.base import Platform, PostRequest
+from .store import Store, open_store
+
+MAX_IMAGE_BYTES = 5_000_000  # X's limit; ingest keeps images under 2,000,000
+MAX_SET_ASIDE = 5  # unreadable images (or refused texts) tolerated per slot
+IMAGE_SET_ASIDE = timedelta(days=7)
+DUPLICATE_SET_ASIDE = timedelta(days=30)
+LEASE_MARGIN = 5.0
+POLL_SECONDS = 0.25
+
+_MAGIC = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def sniff_mime(head: bytes) -> str | None:
+    """The image type from its first bytes, or None if it is not an image we post."""
+    for magic, mime in _MAGIC:
+        if head.startswith(magic):
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+@dataclass
+class Bot:
+    """Everything built once per warm container: store, secrets, platforms."""
+
+    settings: Settings
+    store: Store
+    platforms: dict[str, Platform]
+    logger: Logger = field(default_factory=Logger)
+    rng: random.Random = field(default_factory=random.SystemRandom)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        secrets: Secrets | None = None,
+        store: Store | None = None,
+        logger: Logger | None = None,
+        rng: random.Random | None = None,
+        **clients: Any,
+    ) -> Bot:
+        """Build the bot, checking every enabled platform's credentials up front.
+
+        ``clients`` are handed to the platform factories (sessions, base URLs)
+        so tests can inject them at that seam.
+        """
+        logger = logger or Logger()
+        secrets = secrets or Secrets(ssm_path=settings.ssm_path)
+        if secrets.on_secret is None:
+            secrets.on_secret = register_secret
+        built = {
+            name: platform_registry.create(name, settings, secrets, logger=logger, **clients)
+            for name in settings.platforms
+        }
+        return cls(
+            settings=settings,
+            store=store or open_store(settings.store),
+            platforms=built,
+            logger=logger,
+            rng=rng or random.SystemRandom(),
+        )
+
+    def post(self, slot: datetime, *, deadline: float | None = None) -> dict[str, Any]:
+        """Post ``slot`` on every enabled platform that does not have it yet."""
+        deadline = deadline if deadline is not None else time.monotonic() + 900
+        return _SlotRun(self, slot.astimezone(UTC).replace(microsecond=0), deadline).run()
+
+
+class _SlotRun:
+    """One invocation's work on one slot (holds the record and its lease)."""
+
+    def __init__(self, bot: Bot, slot: datetime, deadline: float) -> None:
+        self.bot = bot
+        self.store = bot.store
+        self.slot = slot
+        self.slot_s = format_time(slot)
+        self.key = slot_key(slot)
+        self.deadline = deadline
+        self.owner = uuid.uuid4().hex
+        self.window = timedelta(days=bot.settings.no_repeat_days)
+        self.log = bot.logger.bind(slot=self.slot_s)
+        self.record: dict[str, Any] = {}
+        self.etag: str | None = None
+        self._index: CatalogIndex | None = None
+        self._images: dict[str, tuple[Path, str]] = {}
+        self._tmpdir: Path | None = None
+
+    # -- the record and its lease ------------------------------------------
+
+    @property
+    def index(self) -> CatalogIndex:
+        if self._index is None:
+            with self.log.timed("load_catalog") as extra:
+                self._index = load_index(self.store)
+                extra["paintings"] = len(self._index)
+        return self._index
+
+    def _done(self) -> bool:
+        states = self.record.get("platforms", {})
+        return all(states.get(n, {}).get("status") == "posted" for n in self.bot.platforms)
+
+    def _save(self) -> None:
+        try:
+            self.etag = self.store.write_if(
+                self.key, json.dumps(self.record, ensure_ascii=False).encode(), etag=self.etag
+            )
+        except Conflict:
+            raise SlotBusy(
+                f"slot {self.slot_s}: another invocation took over its record "
+                f"({self.store.describe(self.key)}); it will finish the slot"
+            ) from None
+
+    def _lease(self) -> dict[str, Any]:
+        seconds = max(self.deadline - time.monotonic(), 30.0) + LEASE_MARGIN
+        return {"owner": self.owner, "until": round(time.time() + seconds, 3)}
+
+    def _acquire(self) -> bool:
+        """Hold the slot's lease; False if the slot needs nothing more."""
+        while True:
+            current = self.store.read_versioned(self.key)
+            if current is None:
+                painting = self._choose()
+                self.record = {
+                    "version": 1,
+                    "slot": self.slot_s,
+                    "painting": painting.to_json(),
+                    "created_at": format_time(datetime.now(UTC)),
+                    "platforms": {},
+                    "set_aside": [],
+                    "lease": self._lease(),
+                }
+                try:
+                    self.etag = self.store.write_if(
+                        self.key, json.dumps(self.record, ensure_ascii=False).encode(), etag=None
+                    )
+                    self.log.info("slot_created", painting_id=painting.id, outcome="ok")
+                    return True
+                except Conflict:
+                    continue  # a concurrent delivery created it first
+            try:
+                self.record = json.loads(current[0])
+            except ValueError:
+                raise ArtBotError(
+                    f"{self.store.describe(self.key)} is not valid JSON; delete it to redo the slot"
+                ) from None
+            self.etag = current[1]
+            if self._done():
+                return False
+            lease = self.record.get("lease") or {}
+            if lease.get("owner") not in (None, self.owner) and lease.get("until", 0) > time.time():
+                if time.monotonic() + POLL_SECONDS >= self.deadline:
+                    raise SlotBusy(
+                        f"slot {self.slot_s} is being posted by another invocation; "
+                        "this delivery gives up (nothing was posted twice)"
+                    )
+                time.sleep(POLL_SECONDS)
+                continue
+            self.record["lease"] = self._lease()
+            try:
+                self._save()
+                return True
+            except SlotBusy:
+                continue
+
+    def _release(self) -> None:
+        self.record["lease"] = None
+        try:
+            self._save()
+        except (SlotBusy, StoreError) as exc:  # the lease expires by itself anyway
+            self.log.warning("release_lease", outcome="error", error=str(exc))
+
+    # -- choosing and fetching ---------------------------------------------
+
+    def _choose(
+        self, *, platform: str | None = None, exclude: set[str] | None = None
+    ) -> Painting:
+        ledger, _ = read_ledger(self.store)
+        with self.log.timed("choose", platform=platform) as extra:
+            painting = choose(
+                self.index,
+                ledger,
+                now=self.slot,
+                window=self.window,
+                rng=self.bot.rng,
+                platform=platform,
+                exclude=exclude or set(),
+            )
+            extra["painting_id"] = painting.id
+        return painting
+
+    def _painting(self, painting_id: str) -> Painting:
+        for doc in [self.record["painting"], *self.record.get("alternates", [])]:
+            if doc.get("id") == painting_id:
+                return painting_from_json(doc, f"{self.key} painting {painting_id!r}")
+        raise ArtBotError(f"{self.key} does not describe painting {painting_id!r}")
+
+    def _fetch(self, painting: Painting) -> tuple[Path, str]:
+        """Download and check the painting's image (once per invocation)."""
+        if painting.id in self._images:
+            return self._images[painting.id]
+        if self._tmpdir is None:  # private (0700), removed in run()'s finally
+            self._tmpdir = Path(tempfile.mkdtemp(prefix="soviet-art-bot-"))
+        dest = self._tmpdir / f"{len(self._images)}.img"
+        where = self.store.describe(painting.image)
+        with self.log.timed("fetch_image", painting_id=painting.id) as extra:
+            try:
+                size = self.store.download(painting.image, dest, max_bytes=MAX_IMAGE_BYTES)
+            except NotFound:
+                raise ImageError(f"image {where} of painting {painting.id} is missing") from None
+            except StoreError as exc:
+                raise ImageError(f"image of painting {painting.id} is unreadable: {exc}") from None
+            extra["bytes"] = size
+            with open(dest, "rb") as fh:
+                head = fh.read(16)
+            mime = sniff_mime(head)
+            if mime is None:
+                raise ImageError(f"{where} (painting {painting.id}) is not a JPEG, PNG, GIF or WebP")
+            if painting.bytes is not None and size != painting.bytes:
+                raise ImageError(
+                    f"{where} is {size} bytes but catalog.json says {painting.bytes}; "
+                    "re-run the scrape to repair it"
+                )
+            if painting.sha256 is not None:
+                digest = hashlib.sha256(dest.read_bytes()).hexdigest()
+                if digest != painting.sha256:
+                    raise ImageError(
+                        f"{where} does not match the sha256 in catalog.json; re-run the scrape"
+                    )
+        self._images[painting.id] = (dest, mime)
+        return dest, mime
+
+    def _set_aside(self, painting: Painting, reason: str, *, platform: str = "*") -> None:
+        until = self.slot + (DUPLICATE_SET_ASIDE if platform != "*" else IMAGE_SET_ASIDE)
+        self.log.warning(
+            "set_aside", painting_id=painting.id, platform=platform, reason=reason,
+            until=format_time(until), outcome="set-aside",
+        )  # fmt: skip
+
+        def change(ledger: Ledger) -> None:
+            ledger.put_aside(painting.id, at=self.slot, until=until, reason=reason,
+                             platform=platform)  # fmt: skip
+
+        update_ledger(self.store, change)
+        self.record.setdefault("set_aside", []).append(
+            {"painting_id": painting.id, "platform": platform, "reason": reason}
+        )
+
+    def _tried(self) -> set[str]:
+        return {entry["painting_id"] for entry in self.record.get("set_aside", [])}
+
+    def _slot_painting(self) -> tuple[Painting, Path, str]:
+        """The slot's painting with its image, replacing it while images are bad."""
+        painting = self._painting(self.record["painting"]["id"])
+        for _ in range(MAX_SET_ASIDE + 1):
+            try:
+                path, mime = self._fetch(painting)
+                return painting, path, mime
+            except ImageError as exc:
+                if any(s.get("status") in ("posted", "pending")
+                       for s in self.record.get("platforms", {}).values()):  # fmt: skip
+                    raise  # already (maybe) posted elsewhere: cannot switch now
+                self._set_aside(painting, str(exc))
+                painting = self._choose(exclude=self._tried())
+                self.record["painting"] = painting.to_json()
+                self._save()
+        raise ArtBotError(
+            f"slot {self.slot_s}: {MAX_SET_ASIDE} paintings in a row had missing or unreadable "
+            "images; check the store (see state/ledger.json for which) and re-run the scrape"
+        )
+
+    # -- posting --------------------------------------------------------------
+
+    def _publish(self, name: str, painting: Painting, path: Path, mime: str) -> dict[str, Any]:
+        """Post on one platform, switching painting if it refuses a repeated text."""
+        platform = self.bot.platforms[name]
+        link = painting.source_url or None if self.bot.settings.post_link else None
+        state = self.record.setdefault("platforms", {}).get(name) or {}
+        pending = state if state.get("status") == "pending" else None
+        for _ in range(MAX_SET_ASIDE + 1):
+            if pending:
+                painting = self._painting(pending["painting_id"])
+                path, mime = self._fetch(painting)
+                text = pending["text"]
+            else:
+                text = platform.text_for(painting, link=link)
+            attempt = int(state.get("attempt", 0)) + 1
+            state = {
+                "status": "pending",
+                "painting_id": painting.id,
+                "text": text,
+                "attempt": attempt,
+                "started_at": format_time(datetime.now(UTC)),
+            }
+            self.record["platforms"][name] = state
+            self._save()
+            request = PostRequest(
+                slot=self.slot_s,
+                painting=painting,
+                text=text,
+                alt_text=alt_text(painting),
+                image_path=path,
+                mime_type=mime,
+                deadline=self.deadline,
+            )
+            with self.log.timed("publish", platform=name, painting_id=painting.id,
+                                attempt=attempt, resolving=bool(pending)) as extra:  # fmt: skip
+                try:
+                    result = platform.publish(request, pending=pending)
+                except DuplicateContent as exc:
+                    if pending:
+                        raise
+                    extra["outcome"] = "duplicate"
+                    duplicate = exc
+                else:
+                    extra["post_id"] = result.id
+                    duplicate = None
+            if duplicate is None:
+                posted = {
+                    "status": "posted",
+                    "id": result.id,
+                    "url": result.url,
+                    "painting_id": painting.id,
+                    "attempt": attempt,
+                    "posted_at": format_time(datetime.now(UTC)),
+                }
+                self.record["platforms"][name] = posted
+                self._save()
+                return posted
+            # X refuses to repeat an old text: set the painting aside there, pick another.
+            self._set_aside(painting, str(duplicate), platform=name)
+            painting = self._choose(platform=name, exclude=self._tried() | {painting.id})
+            self.record.setdefault("alternates", []).append(painting.to_json())
+            path, mime = self._fetch(painting)
+            state = {"attempt": attempt}
+        raise ArtBotError(f"{name}: refused {MAX_SET_ASIDE} paintings in a row as duplicates")
+
+    def run(self) -> dict[str, Any]:
+        with self.log.timed("post_slot") as summary:
+            try:
+                if not self._acquire():
+                    summary["outcome"] = "already-posted"
+                    return self._result("already-posted")
+                try:
+                    status = self._post_missing()
+                finally:
+                    self._release()
+                summary["outcome"] = status
+                return self._result(status)
+            finally:
+                if self._tmpdir is not None:
+                    shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    def _post_missing(self) -> str:
+        missing = [
+            n for n in self.bot.platforms
+            if self.record.get("platforms", {}).get(n, {}).get("status") != "posted"
+        ]  # fmt: skip
+        painting, path, mime = self._slot_painting()
+        failures: dict[str, str] = {}
+        posted: list[str] = []
+        for name in missing:
+            try:
+                self._publish(name, painting, path, mime)
+                posted.append(name)
+            except (PlatformError, ImageError) as exc:
+                failures[name] = str(exc)
+                unknown = isinstance(exc, PlatformError) and exc.outcome_unknown
+                if not unknown:
+                    state = self.record["platforms"].get(name, {})
+                    state.update(status="failed", error=str(exc))
+                    self._save()
+            except (SlotBusy, StoreError):
+                raise
+            except Exception as exc:  # a bug or an unexpected library error: keep it pending
+                failures[name] = f"{type(exc).__name__}: {exc}"
+                self.log.error("publish", platform=name, outcome="error",
+                               error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+        if posted:
+            ids = {self.record["platforms"][n]["painting_id"] for n in posted}
+
+            def change(ledger: Ledger) -> None:
+                for pid in ids:
+                    ledger.record_post(pid, self.slot)
+                ledger.prune(self.slot, self.window)
+
+            update_ledger(self.store, change)
+        if failures:
+            raise PostIncomplete(self.slot_s, failures)
+        return "posted" if posted else "already-posted"
+
+    def _result(self, status: str) -> dict[str, Any]:
+        painting = self._painting(self.record["painting"]["id"])
+        posts: dict[str, Any] = {}
+        for name in self.bot.platforms:
+            state = self.record.get("platforms", {}).get(name, {})
+            if state.get("status") == "posted":
+                posts[name] = {"id": state["id"], "url": state.get("url")}
+                if state.get("painting_id") != painting.id:
+                    posts[name]["painting_id"] = state["painting_id"]
+        return {"status": status, "slot": self.slot_s, "painting": painting.summary(),
+                "posts": posts}  # fmt: skip

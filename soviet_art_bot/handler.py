@@ -1,0 +1,58 @@
+"""AWS Lambda entry point: ``soviet_art_bot.handler.lambda_handler``.
+
+A thin shell: read the settings, take the slot from the EventBridge event's
+``time``, and hand both to :class:`~soviet_art_bot.bot.Bot`, which is built
+once per warm container (store client, secrets from SSM, platform sessions)
+and reused by later invocations. Absolute imports, so that
+``python-lambda-local -f lambda_handler soviet_art_bot/handler.py event.json``
+can load this file by its path.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from soviet_art_bot.bot import Bot
+from soviet_art_bot.config import Settings
+from soviet_art_bot.errors import ArtBotError
+from soviet_art_bot.ledger import parse_time
+from soviet_art_bot.log import Logger
+
+SAFETY_SECONDS = 5.0  # finish (and record) this long before Lambda's own timeout
+DEFAULT_SECONDS = 900.0
+
+_bots: dict[Settings, Bot] = {}
+
+
+def get_bot(settings: Settings, **kwargs: Any) -> Bot:
+    """The warm container's bot for ``settings``, built on first use."""
+    bot = _bots.get(settings)
+    if bot is None:
+        bot = _bots[settings] = Bot.build(settings, **kwargs)
+    return bot
+
+
+def handle(
+    event: Any, *, settings: Settings, remaining_seconds: float | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Post the slot named by ``event``; shared by the Lambda and the CLI."""
+    if not isinstance(event, dict):
+        raise ArtBotError("the event is not a JSON object; send an EventBridge scheduled event")
+    slot = parse_time(event.get("time"))
+    seconds = DEFAULT_SECONDS if remaining_seconds is None else remaining_seconds
+    deadline = time.monotonic() + max(seconds - SAFETY_SECONDS, 1.0)
+    return get_bot(settings, **kwargs).post(slot, deadline=deadline)
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Lambda's entry point; raises when a platform was left without its post."""
+    remaining = None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        remaining = context.get_remaining_time_in_millis() / 1000.0
+    try:
+        settings = Settings.resolve()
+        return handle(event, settings=settings, remaining_seconds=remaining)
+    except ArtBotError as exc:
+        Logger().error("invocation", outcome="error", error=str(exc), error_type=type(exc).__name__)
+        raise

@@ -1,0 +1,194 @@
+"""The bot's bookkeeping: what was posted when, and what each slot did.
+
+Two kinds of object live under ``state/`` in the store:
+
+``state/ledger.json``
+    The small, hot state read on every post: when each painting was last
+    posted (only inside the no-repeat window, so it never grows past about
+    ``4 posts/day x window`` entries) and paintings *set aside* (an image
+    that could not be read, or a text X refuses as a duplicate), each with an
+    expiry. Updated by compare-and-swap, so concurrent posts never lose an
+    entry.
+
+``state/slots/YYYY/MM/DD/<slot>.json``
+    One record per scheduled slot: the painting chosen, each platform's
+    outcome (``pending`` before a request is sent, ``posted`` with the post
+    id and URL, ``failed`` with the reason) and a *lease* naming the
+    invocation currently working on it. These records are the full posting
+    log; the bot reads only the one for the slot at hand.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .catalog import CatalogIndex, Painting
+from .errors import ArtBotError, Conflict, NothingToPost
+from .store import Store
+
+LEDGER_KEY = "state/ledger.json"
+SLOTS_PREFIX = "state/slots"
+ALL_PLATFORMS = "*"
+CAS_ATTEMPTS = 20
+_SAMPLING_TRIES = 64
+
+
+def parse_time(value: Any, *, what: str = "event 'time'") -> datetime:
+    """An ISO 8601 UTC timestamp (as EventBridge sends) to an aware datetime."""
+    if not isinstance(value, str) or not value.strip():
+        raise ArtBotError(
+            f"{what} is missing; the event must be an EventBridge scheduled event with a "
+            "'time' like 2026-11-26T12:00:00Z"
+        )
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ArtBotError(
+            f"{what} {value!r} is not an ISO 8601 time like 2026-11-26T12:00:00Z"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(microsecond=0)
+
+
+def format_time(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def slot_key(slot: datetime) -> str:
+    """Where a slot's record lives; dated folders keep listings cheap."""
+    return f"{SLOTS_PREFIX}/{slot:%Y/%m/%d}/{slot:%Y-%m-%dT%H%M%SZ}.json"
+
+
+@dataclass
+class Ledger:
+    """Recent posts and set-aside paintings; see the module docstring."""
+
+    recent: dict[str, str] = field(default_factory=dict)
+    set_aside: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Ledger:
+        try:
+            doc = json.loads(data)
+            return cls(recent=dict(doc.get("recent", {})), set_aside=dict(doc.get("set_aside", {})))
+        except (ValueError, AttributeError, TypeError):
+            raise ArtBotError(
+                f"{LEDGER_KEY} is not valid JSON; delete it to start the posting history afresh"
+            ) from None
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {"version": 1, "recent": self.recent, "set_aside": self.set_aside}, sort_keys=True
+        ).encode()
+
+    def record_post(self, painting_id: str, at: datetime) -> None:
+        stamp = format_time(at)
+        if self.recent.get(painting_id, "") < stamp:
+            self.recent[painting_id] = stamp
+
+    def put_aside(
+        self, painting_id: str, *, at: datetime, until: datetime, reason: str,
+        platform: str = ALL_PLATFORMS,
+    ) -> None:  # fmt: skip
+        self.set_aside.setdefault(platform, {})[painting_id] = {
+            "at": format_time(at),
+            "until": format_time(until),
+            "reason": reason,
+        }
+
+    def aside_ids(self, now: datetime, platform: str | None = None) -> set[str]:
+        stamp = format_time(now)
+        ids: set[str] = set()
+        for name in (ALL_PLATFORMS, platform):
+            for pid, entry in self.set_aside.get(name or "", {}).items():
+                if entry.get("until", "") > stamp:
+                    ids.add(pid)
+        return ids
+
+    def prune(self, now: datetime, window: timedelta) -> None:
+        """Forget what no longer matters, so the ledger stays small forever."""
+        horizon = format_time(now - window)
+        self.recent = {pid: at for pid, at in self.recent.items() if at > horizon}
+        stamp = format_time(now)
+        for name in list(self.set_aside):
+            kept = {k: v for k, v in self.set_aside[name].items() if v.get("until", "") > stamp}
+            if kept:
+                self.set_aside[name] = kept
+            else:
+                del self.set_aside[name]
+
+
+def read_ledger(store: Store) -> tuple[Ledger, str | None]:
+    current = store.read_versioned(LEDGER_KEY)
+    if current is None:
+        return Ledger(), None
+    return Ledger.from_json(current[0]), current[1]
+
+
+def update_ledger(store: Store, change: Any) -> Ledger:
+    """Apply ``change(ledger)`` with compare-and-swap, retrying on conflicts."""
+    for _ in range(CAS_ATTEMPTS):
+        ledger, etag = read_ledger(store)
+        change(ledger)
+        try:
+            store.write_if(LEDGER_KEY, ledger.to_json(), etag=etag)
+            return ledger
+        except Conflict:
+            continue
+    raise ArtBotError(f"{LEDGER_KEY} kept changing under {CAS_ATTEMPTS} attempts; retry later")
+
+
+def choose(
+    index: CatalogIndex,
+    ledger: Ledger,
+    *,
+    now: datetime,
+    window: timedelta,
+    rng: random.Random,
+    platform: str | None = None,
+    exclude: set[str] | frozenset[str] = frozenset(),
+) -> Painting:
+    """A painting uniformly at random among those not posted within ``window``.
+
+    When every painting was posted inside the window, the least recently
+    posted one. Set-aside and ``exclude``d paintings are never chosen.
+    """
+    horizon = format_time(now - window)
+    recent = {pid: at for pid, at in ledger.recent.items() if at > horizon}
+    blocked = set(recent) | ledger.aside_ids(now, platform) | set(exclude)
+    ids = index.ids
+    count = len(ids)
+    if count == 0:
+        raise NothingToPost("the catalog lists no paintings; run the scrape first")
+    # Rejection sampling is uniform over the allowed paintings and reads no
+    # more than the id list while few are blocked; otherwise list them.
+    if len(blocked) * 2 < count:
+        for _ in range(_SAMPLING_TRIES):
+            pos = rng.randrange(count)
+            if ids[pos] not in blocked:
+                return index.get(pos)
+    allowed = [pos for pos, pid in enumerate(ids) if pid not in blocked]
+    if allowed:
+        return index.get(rng.choice(allowed))
+    unavailable = ledger.aside_ids(now, platform) | set(exclude)
+    known = set(ids)
+    oldest = sorted(
+        (at, pid) for pid, at in recent.items() if pid not in unavailable and pid in known
+    )
+    if oldest:
+        pos = index.position(oldest[0][1])
+        assert pos is not None
+        return index.get(pos)
+    raise NothingToPost(
+        f"every painting of the catalog ({count}) is set aside"
+        + (f" for {platform}" if platform else "")
+        + f"; see {LEDGER_KEY} for the reasons (missing images, duplicate texts)"
+    )
