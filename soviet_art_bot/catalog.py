@@ -113,7 +113,7 @@ def painting_from_json(entry: Any, where: str) -> Painting:
 def parse_catalog(data: bytes, *, name: str = CATALOG_KEY) -> list[Painting]:
     """Validate a whole catalog; raise :class:`CatalogError` at the first bad entry."""
     try:
-        doc = json.loads(data)
+        doc = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise CatalogError(f"{name} is not UTF-8 text; re-save it as UTF-8 JSON") from None
     except json.JSONDecodeError as exc:
