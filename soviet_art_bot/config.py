@@ -27,6 +27,14 @@ ENV_MASTODON_API_BASE_URL = "MASTODON_API_BASE_URL"
 ENV_BLUESKY_PDS_URL = "BLUESKY_PDS_URL"
 ENV_BLUESKY_HANDLE = "BLUESKY_HANDLE"
 
+# Deploy settings (lambda_deploy.sh / soviet_art_bot.deploy); never secrets.
+ENV_FUNCTION_NAME = "ART_BOT_FUNCTION_NAME"
+ENV_SCHEDULE = "ART_BOT_SCHEDULE"
+ENV_ALARM_EMAIL = "ART_BOT_ALARM_EMAIL"
+ENV_MEMORY_MB = "ART_BOT_MEMORY_MB"
+ENV_TIMEOUT_SECONDS = "ART_BOT_TIMEOUT_SECONDS"
+ENV_RUNTIME = "ART_BOT_RUNTIME"
+
 # Secret names: read from the environment, or from SSM under ART_BOT_SSM_PATH.
 X_API_KEY = "X_API_KEY"
 X_API_SECRET = "X_API_SECRET"
@@ -160,6 +168,7 @@ class Settings:
                 f"{ENV_STORE} is not set; set it (or --store) to s3://BUCKET[/PREFIX] "
                 "or a directory holding catalog.json"
             )
+        store_value = check_store_url(store_value, source="--store" if store else ENV_STORE)
         platforms_value = pick(platforms, ENV_PLATFORMS)
         if platforms_value is None:
             raise ConfigError(
@@ -167,7 +176,7 @@ class Settings:
                 f"{', '.join(PLATFORMS)}"
             )
         kwargs: dict[str, Any] = {
-            "store": check_store_url(store_value, source="--store" if store else ENV_STORE),
+            "store": store_value,
             "platforms": parse_platforms(
                 platforms_value, source="--platforms" if platforms else ENV_PLATFORMS
             ),

@@ -1,0 +1,151 @@
+"""The command line, driven as a user would: help, errors, settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from soviet_art_bot.catalog import CATALOG_KEY
+from soviet_art_bot.cli import COMMANDS, main
+from soviet_art_bot.sample import write_sample
+from soviet_art_bot.store import DirStore
+
+REPO = Path(__file__).resolve().parent.parent
+CLI = str(Path(sys.executable).with_name("soviet-art-bot"))
+DRIVER = [sys.executable, str(REPO / "tests" / "lambda_driver.py"), "--times", "2026-11-26T12:00:00Z"]
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert f"usage: soviet-art-bot {command}" in out and len(out.splitlines()) > 3
+
+
+def test_top_level_help_lists_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in COMMANDS:
+        assert command in out
+
+
+def run(args, env, **kw):
+    return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=60, **kw)
+
+
+@pytest.fixture
+def env(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ART_BOT_")}
+    return {**clean, "ART_BOT_OUTBOX_DIR": str(tmp_path / "outbox")}
+
+
+@pytest.fixture
+def collection(tmp_path):
+    store = DirStore(tmp_path / "collection")
+    return store, write_sample(store, 3, scale=0.1)
+
+
+def assert_one_error_line(proc, *fragments):
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, proc.stderr
+    assert errors == [proc.stderr.splitlines()[-1]]  # the last thing the user sees
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+def assert_nothing_posted(tmp_path):
+    assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").iterdir())
+
+
+def test_missing_store_setting(env, tmp_path):
+    proc = run(["post", "--platforms", "outbox"], env)
+    assert_one_error_line(proc, "ART_BOT_STORE is not set")
+    assert_nothing_posted(tmp_path)
+
+
+def test_missing_platforms_setting(env, collection, tmp_path):
+    proc = run(["post"], {**env, "ART_BOT_STORE": str(collection[0].root)})
+    assert_one_error_line(proc, "ART_BOT_PLATFORMS is not set")
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [("ftp://bucket/x", "is not a store"), ("s3://No_Such/x", "valid S3 bucket"), ("  ", "is empty")],
+)
+def test_malformed_store_setting(env, value, fragment, tmp_path):
+    proc = run(["post"], {**env, "ART_BOT_STORE": value, "ART_BOT_PLATFORMS": "outbox"})
+    assert_one_error_line(proc, "ART_BOT_STORE", fragment)
+    assert_nothing_posted(tmp_path)
+
+
+def test_unknown_platform(env, collection):
+    proc = run(["post", "--store", str(collection[0].root), "--platforms", "x,myspace"], env)
+    assert_one_error_line(proc, "--platforms", "'myspace'")
+
+
+def test_options_override_the_environment(env, collection, tmp_path):
+    env = {**env, "ART_BOT_STORE": str(tmp_path / "nowhere"), "ART_BOT_PLATFORMS": "x"}
+    proc = run(["post", "--store", str(collection[0].root), "--platforms", "outbox"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["status"] == "posted"
+
+
+@pytest.mark.parametrize("how", ["truncated", "entry-without-image", "absent"])
+def test_bad_catalog_posts_nothing(env, collection, tmp_path, how):
+    store, _ = collection
+    data = store.read(CATALOG_KEY)
+    if how == "truncated":
+        store.write(CATALOG_KEY, data[: len(data) // 3])
+        fragments = ["catalog.json is not valid JSON", "truncated"]
+    elif how == "entry-without-image":
+        doc = json.loads(data)
+        del doc["paintings"][1]["image"]
+        store.write(CATALOG_KEY, json.dumps(doc).encode())
+        fragments = ["paintings[1]", doc["paintings"][1]["id"], "field 'image' is missing"]
+    else:
+        store.delete(CATALOG_KEY)
+        fragments = ["catalog.json does not exist", "scrape"]
+    env = {**env, "ART_BOT_STORE": str(store.root), "ART_BOT_PLATFORMS": "outbox"}
+    assert_one_error_line(run(["post"], env), *fragments)
+    lambda_run = subprocess.run(DRIVER, env=env, capture_output=True, text=True, timeout=60)
+    (line,) = [json.loads(x) for x in lambda_run.stdout.splitlines()]
+    assert not line["ok"] and fragments[0] in line["error"] and line["type"] == "CatalogError"
+    assert_nothing_posted(tmp_path)
+
+
+def test_missing_images_post_nothing(env, collection, tmp_path):
+    store, paintings = collection
+    for painting in paintings:
+        store.delete(painting.image)
+    env = {**env, "ART_BOT_STORE": str(store.root), "ART_BOT_PLATFORMS": "outbox"}
+    proc = run(["post"], env)
+    assert_one_error_line(proc, "set aside")
+    assert_nothing_posted(tmp_path)
+
+
+def test_check_validates_a_hand_written_catalog(env, tmp_path):
+    store = DirStore(tmp_path / "mine")
+    store.write(CATALOG_KEY, json.dumps({"version": 1, "paintings": [
+        {"id": "a", "image": "images/a.jpg", "title": "Mine", "artist": "Me"}]}).encode())  # fmt: skip
+    proc = run(["check", "--store", str(store.root)], env)
+    assert proc.returncode == 0 and "valid, 1 paintings" in proc.stdout
+    store.write(CATALOG_KEY, b'{"version": 1, "paintings": [{"id": "a"}]}')
+    assert_one_error_line(run(["check", "--store", str(store.root)], env), "(id 'a')", "'image'")
+
+
+def test_sample_then_post(env, tmp_path):
+    proc = run(["sample", "--store", str(tmp_path / "s"), "--count", "3"], env)
+    assert proc.returncode == 0 and "wrote 3 paintings" in proc.stdout
+    proc = run(["post", "--store", str(tmp_path / "s"), "--platforms", "outbox"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((tmp_path / "outbox").glob("*.json"))) == 1
