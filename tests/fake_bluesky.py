@@ -1,0 +1,374 @@
+"""A fake Bluesky PDS: a real XRPC server on 127.0.0.1.
+
+It serves what the bot uses, with the PDS's rules where they matter:
+``createSession`` checks the app password and counts logins (the real one is
+rate limited), access and refresh tokens are JWTs with an expiry that
+``refreshSession`` rotates, ``uploadBlob`` refuses blobs over 2,000,000 bytes,
+``createRecord`` checks the post (text within 300 graphemes, an images embed
+whose blob was uploaded by this account, with the size and type it was
+uploaded with, and non-empty alt text) and refuses a record key that is
+already taken, as the real PDS does (with a 500 today). ``getRecord``
+answers ``RecordNotFound`` for a missing key.
+
+Failures can be injected per endpoint: an HTTP error, a connection dropped
+before the request is handled, a *lost response* (the work is done, the
+answer never arrives), or the whole server down (connection refused). Every
+post made is kept in :attr:`posts`, so a test can assert exactly-once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import regex
+
+HANDLE = "sovietart.test"
+DID = "did:plc:fakesovietartbot00000000"
+APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+BLOB_LIMIT = 2_000_000
+TEXT_LIMIT = 300
+_TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _jwt(payload: dict[str, Any]) -> str:
+    header = {"typ": "at+jwt", "alg": "ES256K"}
+    return ".".join(
+        [_b64(json.dumps(header).encode()), _b64(json.dumps(payload).encode()), _b64(b"sig")]
+    )
+
+
+def blob_cid(data: bytes) -> str:
+    """CIDv1, raw codec, sha2-256, base32: how a PDS names a blob."""
+    raw = bytes([0x01, 0x55, 0x12, 0x20]) + hashlib.sha256(data).digest()
+    return "b" + base64.b32encode(raw).decode().lower().rstrip("=")
+
+
+def graphemes(text: str) -> int:
+    return len(regex.findall(r"\X", text))
+
+
+@dataclass
+class Fault:
+    method: str
+    nsid: str
+    action: str  # an HTTP status ("500"), "drop" (no answer, nothing done) or "lost"
+    times: int = 1
+
+
+@dataclass
+class FakeBluesky:
+    handle: str = HANDLE
+    did: str = DID
+    password: str = APP_PASSWORD
+    access_ttl: float = 7200.0  # seconds, as bsky.social's access tokens
+    refresh_ttl: float = 90 * 86400.0
+    duplicate_status: int = 500  # what createRecord answers for a taken key
+
+    posts: dict[str, dict[str, Any]] = field(default_factory=dict)  # rkey -> record
+    blobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # cid -> meta
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    sessions_created: int = 0
+    sessions_refreshed: int = 0
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self._access: dict[str, float] = {}  # token -> expiry
+        self._refresh: dict[str, float] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self.port = 0
+        self._tids = itertools.count(int(time.time() * 1_000_000))
+
+    # -- lifecycle ----------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeBluesky:
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
+        server.daemon_threads = True
+        self.port = server.server_address[1]
+        self._server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def down(self) -> None:
+        """Stop listening: every request now fails with 'connection refused'."""
+        self.stop()
+
+    def up(self) -> None:
+        if self._server is None:
+            self.start()
+
+    def __enter__(self) -> FakeBluesky:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- test helpers -------------------------------------------------------
+
+    def fail(self, method: str, nsid: str, action: str, times: int = 1) -> None:
+        with self.lock:
+            self.faults.append(Fault(method, nsid, action, times))
+
+    def revoke_sessions(self) -> None:
+        """Forget every token (as after a password change or a PDS restart)."""
+        with self.lock:
+            self._access.clear()
+            self._refresh.clear()
+
+    def count(self, nsid: str) -> int:
+        with self.lock:
+            return sum(1 for _, n in self.requests if n == nsid)
+
+    def _fault(self, method: str, nsid: str) -> str | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.method == method and fault.nsid == nsid and fault.times > 0:
+                    fault.times -= 1
+                    return fault.action
+        return None
+
+    def _tokens(self) -> dict[str, Any]:
+        now = time.time()
+        access = _jwt({"scope": "com.atproto.appPass", "sub": self.did, "aud": "did:web:fake",
+                       "iat": int(now), "exp": int(now + self.access_ttl),
+                       "jti": uuid.uuid4().hex})  # fmt: skip
+        refresh = _jwt({"scope": "com.atproto.refresh", "sub": self.did, "aud": "did:web:fake",
+                        "iat": int(now), "exp": int(now + self.refresh_ttl),
+                        "jti": uuid.uuid4().hex})  # fmt: skip
+        self._access[access] = now + self.access_ttl
+        self._refresh[refresh] = now + self.refresh_ttl
+        return {"accessJwt": access, "refreshJwt": refresh, "handle": self.handle,
+                "did": self.did, "active": True}  # fmt: skip
+
+    def post_url(self, rkey: str) -> str:
+        return f"at://{self.did}/app.bsky.feed.post/{rkey}"
+
+
+def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "FakePDS/1.0"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _bearer(self) -> str:
+            auth = self.headers.get("Authorization", "")
+            return auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
+
+        def _check_access(self) -> tuple[int, Any] | None:
+            token = self._bearer()
+            if not token:
+                return 401, {"error": "AuthMissing", "message": "Authentication Required"}
+            with fake.lock:
+                expiry = fake._access.get(token)
+            if expiry is None:
+                return 400, {"error": "ExpiredToken", "message": "Token has been revoked"}
+            if expiry < time.time():
+                return 400, {"error": "ExpiredToken", "message": "Token has expired"}
+            return None
+
+        def do_GET(self) -> None:
+            self._dispatch("GET")
+
+        def do_POST(self) -> None:
+            self._dispatch("POST")
+
+        def _dispatch(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            nsid = parts.path.removeprefix("/xrpc/")
+            with fake.lock:
+                fake.requests.append((method, nsid))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            action = fake._fault(method, nsid)
+            if action == "drop":
+                self.close_connection = True
+                return
+            if action is not None and action != "lost":
+                self._send(int(action), {"error": "InternalServerError",
+                                         "message": f"injected {action}"})  # fmt: skip
+                return
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            answer = self._route(method, nsid, query, body)
+            if action == "lost":
+                self.close_connection = True
+                return
+            self._send(*answer)
+
+        def _route(
+            self, method: str, nsid: str, query: dict[str, str], body: bytes
+        ) -> tuple[int, Any]:
+            if method == "POST" and nsid == "com.atproto.server.createSession":
+                return self._create_session(body)
+            if method == "POST" and nsid == "com.atproto.server.refreshSession":
+                return self._refresh_session()
+            if method == "GET" and nsid == "com.atproto.repo.getRecord":
+                return self._get_record(query)
+            denied = self._check_access()
+            if denied:
+                return denied
+            if method == "POST" and nsid == "com.atproto.repo.uploadBlob":
+                return self._upload_blob(body)
+            if method == "POST" and nsid == "com.atproto.repo.createRecord":
+                return self._create_record(body)
+            return 501, {"error": "MethodNotImplemented", "message": f"{nsid} is not served"}
+
+        def _create_session(self, body: bytes) -> tuple[int, Any]:
+            data = json.loads(body or b"{}")
+            if (
+                data.get("identifier") not in (fake.handle, fake.did)
+                or data.get("password") != fake.password
+            ):
+                return 401, {"error": "AuthenticationRequired",
+                             "message": "Invalid identifier or password"}  # fmt: skip
+            with fake.lock:
+                fake.sessions_created += 1
+                return 200, fake._tokens()
+
+        def _refresh_session(self) -> tuple[int, Any]:
+            token = self._bearer()
+            with fake.lock:
+                expiry = fake._refresh.pop(token, None)  # refresh tokens are single use
+                if expiry is None or expiry < time.time():
+                    return 400, {"error": "ExpiredToken", "message": "Token has expired"}
+                fake.sessions_refreshed += 1
+                return 200, fake._tokens()
+
+        def _upload_blob(self, body: bytes) -> tuple[int, Any]:
+            if len(body) > BLOB_LIMIT:
+                return 400, {"error": "BlobTooLarge",
+                             "message": f"blob is {len(body)} bytes, limit {BLOB_LIMIT}"}  # fmt: skip
+            if not body:
+                return 400, {"error": "InvalidRequest", "message": "empty blob"}
+            mime = self.headers.get("Content-Type", "application/octet-stream")
+            cid = blob_cid(body)
+            with fake.lock:
+                fake.blobs[cid] = {"size": len(body), "mimeType": mime}
+            return 200, {"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime,
+                                  "size": len(body)}}  # fmt: skip
+
+        def _invalid(self, message: str) -> tuple[int, Any]:
+            return 400, {"error": "InvalidRequest", "message": message}
+
+        def _create_record(self, body: bytes) -> tuple[int, Any]:
+            data = json.loads(body or b"{}")
+            if data.get("repo") not in (fake.did, fake.handle):
+                return self._invalid("repo must be the session's account")
+            if data.get("collection") != "app.bsky.feed.post":
+                return self._invalid("only app.bsky.feed.post is served here")
+            record = data.get("record") or {}
+            if record.get("$type") != "app.bsky.feed.post":
+                return self._invalid("Invalid app.bsky.feed.post record: $type")
+            text = record.get("text")
+            if not isinstance(text, str) or graphemes(text) > TEXT_LIMIT:
+                return self._invalid(
+                    f"Invalid app.bsky.feed.post record: text must not be longer than "
+                    f"{TEXT_LIMIT} graphemes"
+                )
+            if not isinstance(record.get("createdAt"), str):
+                return self._invalid("Invalid app.bsky.feed.post record: createdAt")
+            problem = self._check_embed(record.get("embed"))
+            if problem:
+                return self._invalid(f"Invalid app.bsky.feed.post record: {problem}")
+            with fake.lock:
+                rkey = data.get("rkey") or _tid_now(fake)
+                if not _TID.fullmatch(rkey):
+                    return self._invalid(f"Invalid record key {rkey!r}: must be a TID")
+                if rkey in fake.posts:
+                    return fake.duplicate_status, {
+                        "error": "InternalServerError"
+                        if fake.duplicate_status >= 500
+                        else "RecordAlreadyExists",
+                        "message": "record already exists",
+                    }
+                fake.posts[rkey] = record
+            cid = blob_cid(json.dumps(record, sort_keys=True).encode())
+            return 200, {"uri": fake.post_url(rkey), "cid": cid,
+                         "commit": {"cid": cid, "rev": rkey},
+                         "validationStatus": "valid"}  # fmt: skip
+
+        def _check_embed(self, embed: Any) -> str | None:
+            if embed is None:
+                return None
+            if embed.get("$type") != "app.bsky.embed.images":
+                return "embed must be app.bsky.embed.images"
+            images = embed.get("images")
+            if not isinstance(images, list) or not 1 <= len(images) <= 4:
+                return "embed/images must hold 1 to 4 images"
+            for image in images:
+                alt = image.get("alt")
+                if not isinstance(alt, str) or not alt.strip():
+                    return "embed/images/alt must be non-empty text"
+                blob = image.get("image") or {}
+                ref = (blob.get("ref") or {}).get("$link")
+                with fake.lock:
+                    meta = fake.blobs.get(ref)
+                if blob.get("$type") != "blob" or meta is None:
+                    return f"embed/images/image: blob {ref!r} was not uploaded"
+                if blob.get("size") != meta["size"] or blob.get("mimeType") != meta["mimeType"]:
+                    return "embed/images/image: blob size or mimeType do not match the upload"
+                if meta["size"] > BLOB_LIMIT:
+                    return "embed/images/image: blob is too large"
+                if not meta["mimeType"].startswith("image/"):
+                    return "embed/images/image: blob is not an image"
+                ratio = image.get("aspectRatio")
+                if ratio is not None and not (
+                    isinstance(ratio.get("width"), int) and ratio["width"] >= 1
+                    and isinstance(ratio.get("height"), int) and ratio["height"] >= 1
+                ):  # fmt: skip
+                    return "embed/images/aspectRatio must have positive width and height"
+            return None
+
+        def _get_record(self, query: dict[str, str]) -> tuple[int, Any]:
+            if query.get("repo") not in (fake.did, fake.handle):
+                return 400, {"error": "InvalidRequest", "message": "Could not find repo"}
+            with fake.lock:
+                record = fake.posts.get(query.get("rkey", ""))
+            if query.get("collection") != "app.bsky.feed.post" or record is None:
+                return 400, {"error": "RecordNotFound",
+                             "message": f"Could not locate record: {query}"}  # fmt: skip
+            cid = blob_cid(json.dumps(record, sort_keys=True).encode())
+            return 200, {"uri": fake.post_url(query["rkey"]), "cid": cid, "value": record}
+
+    return Handler
+
+
+_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def _tid_now(fake: FakeBluesky) -> str:
+    value = next(fake._tids) << 10
+    return "".join(_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))
