@@ -1,0 +1,217 @@
+"""Check a downloaded image and fit it to every platform's limits.
+
+The store holds the exact bytes that get posted, so this is the one place an
+image is judged. Content is identified by its magic bytes (never by the URL's
+extension or the server's Content-Type), opened with Pillow restricted to that
+format, refused above a pixel cap before anything is decoded (decompression
+bombs), and decoded in full so a truncated file never reaches the store.
+
+An image within the strictest platform's limits (Bluesky today: 2,000,000
+bytes and 4000 px on the longest side) is kept byte for byte. Any other is
+re-encoded as a JPEG: scaled (aspect ratio kept) only if a side is too long,
+at the highest quality that fits the byte limit, and scaled further only if
+even a modest quality would not fit.
+
+Pillow is imported lazily: the Lambda never loads this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import IngestError
+
+MAX_BYTES = 2_000_000
+MAX_SIDE = 4000
+MAX_PIXELS = 50_000_000  # ~5.6x the largest real painting of the listing
+BEST_QUALITY, LOWEST_QUALITY = 95, 60
+
+_KEEP = {"JPEG", "PNG", "WEBP"}
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+_open_lock = threading.Lock()
+
+
+class ImageRejected(IngestError):
+    """Content that must not be stored; ``reason`` says why, for the summary."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """An image ready to store: the bytes and what the catalog says about them."""
+
+    data: bytes
+    format: str  # "JPEG", "PNG" or "WEBP"
+    width: int
+    height: int
+    reencoded: bool
+    original_bytes: int
+    sha256: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.format]
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.format]
+
+
+def sniff(data: bytes) -> str | None:
+    """The image format the magic bytes announce, or None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    return None
+
+
+def _what_is_it(data: bytes) -> str:
+    head = data[:512].lstrip().lower()
+    if not data:
+        return "empty body"
+    if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in head:
+        return "not an image: HTML was served"
+    if head.startswith((b"{", b"[")):
+        return "not an image: JSON was served"
+    return f"not an image: unknown content starting {data[:8].hex()}"
+
+
+def _open(data: bytes, fmt: str, max_pixels: int) -> Any:
+    """Open the header only, refusing bombs before any pixel is decoded."""
+    from PIL import Image
+
+    # Pillow warns (or raises) on huge images while opening; make both a refusal.
+    # The filter is process-wide, hence the lock.
+    with _open_lock, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(io.BytesIO(data), formats=[fmt])
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageRejected(f"decompression bomb refused ({exc})") from None
+        except Exception as exc:
+            raise ImageRejected(f"unreadable {fmt} ({exc})") from None
+    width, height = img.size
+    if width < 1 or height < 1:
+        raise ImageRejected(f"unreadable {fmt} (size {width}x{height})")
+    if width * height > max_pixels:
+        raise ImageRejected(
+            f"decompression bomb refused: {width}x{height} pixels is over the "
+            f"{max_pixels}-pixel cap"
+        )
+    return img
+
+
+def _decode(img: Any, fmt: str, draft_to: tuple[int, int] | None) -> Any:
+    try:
+        if fmt == "JPEG" and draft_to is not None:
+            img.draft("RGB", draft_to)  # DCT scaling: every byte read, fewer pixels made
+        img.load()
+    except Exception as exc:
+        raise ImageRejected(f"corrupt or truncated {fmt} ({exc})") from None
+    return img
+
+
+def normalise(
+    data: bytes,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_side: int = MAX_SIDE,
+    max_pixels: int = MAX_PIXELS,
+) -> Normalised:
+    """Check ``data`` and return what to store; :class:`ImageRejected` if it must not be."""
+    fmt = sniff(data)
+    if fmt is None:
+        raise ImageRejected(_what_is_it(data))
+    img = _open(data, fmt, max_pixels)
+    width, height = img.size
+    if fmt in _KEEP and len(data) <= max_bytes and max(width, height) <= max_side:
+        # Decode everything (at 1/8 scale for JPEG) to prove the file is whole.
+        _decode(img, fmt, (max(1, width // 8), max(1, height // 8)))
+        img.close()
+        return Normalised(data, fmt, width, height, reencoded=False, original_bytes=len(data))
+    return _reencode(img, fmt, data, max_bytes=max_bytes, max_side=max_side)
+
+
+def _target_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    longest = max(width, height)
+    if longest <= max_side:
+        return width, height
+    scale = max_side / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _encode(img: Any, quality: int, icc: bytes | None) -> bytes:
+    out = io.BytesIO()
+    extra = {"icc_profile": icc} if icc else {}
+    img.save(out, "JPEG", quality=quality, optimize=True, **extra)
+    return out.getvalue()
+
+
+def _best_fit(img: Any, max_bytes: int, icc: bytes | None) -> bytes | None:
+    """The highest-quality JPEG of ``img`` within ``max_bytes``, or None."""
+    best = _encode(img, BEST_QUALITY, icc)
+    if len(best) <= max_bytes:
+        return best
+    low, high, found = LOWEST_QUALITY, BEST_QUALITY - 1, None
+    while low <= high:  # binary search: size grows with quality
+        mid = (low + high) // 2
+        candidate = _encode(img, mid, icc)
+        if len(candidate) <= max_bytes:
+            found, low = candidate, mid + 1
+        else:
+            high = mid - 1
+    return found
+
+
+def _reencode(img: Any, fmt: str, data: bytes, *, max_bytes: int, max_side: int) -> Normalised:
+    from PIL import Image, ImageOps
+
+    icc = img.info.get("icc_profile")
+    width, height = img.size
+    target = _target_size(width, height, max_side)
+    img = _decode(img, fmt, target)  # a JPEG decodes straight to >= target size
+    try:
+        img = ImageOps.exif_transpose(img)  # the EXIF tag is not kept, so apply it
+    except Exception:
+        pass
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        img = canvas
+    elif img.mode not in ("RGB", "L"):
+        img = img.convert("RGB")
+        icc = None  # a CMYK or palette profile does not describe the RGB pixels
+    target = _target_size(img.width, img.height, max_side)
+    if img.size != target:
+        img = img.resize(target, Image.Resampling.LANCZOS)
+    for _ in range(8):
+        encoded = _best_fit(img, max_bytes, icc)
+        if encoded is not None:
+            return Normalised(
+                encoded, "JPEG", img.width, img.height, reencoded=True, original_bytes=len(data)
+            )
+        # Even a modest quality is too big: shrink the picture, not the quality.
+        smaller = _encode(img, LOWEST_QUALITY, icc)
+        scale = min(0.9, (max_bytes / len(smaller)) ** 0.5 * 0.95)
+        target = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+        img = img.resize(target, Image.Resampling.LANCZOS)
+    raise ImageRejected(f"could not fit the image within {max_bytes} bytes")
