@@ -1,0 +1,540 @@
+"""A fake X API v2 on 127.0.0.1 over real HTTPS, as strict as X where it matters.
+
+* TLS with a certificate from a throwaway CA made by ``trustme``; clients
+  trust it through ``REQUESTS_CA_BUNDLE`` (see :attr:`FakeX.env`), so
+  subprocesses do too.
+* Every request must carry a valid OAuth 1.0a HMAC-SHA1 signature, checked
+  by oauthlib's own server side (``SignatureOnlyEndpoint``): a wrong secret,
+  a reused nonce or a stale timestamp gets X's 401. As on X, a
+  form-urlencoded body is part of the signature and a multipart or JSON body
+  is not.
+* ``POST /2/media/upload`` (multipart ``media`` + ``media_category``),
+  ``POST /2/media/metadata`` (alt text), ``POST /2/tweets`` (text weighted
+  as X counts it, at most 280; media ids must be known; a text the account
+  already posted gets X's real 403 duplicate body), ``GET /2/users/me`` and
+  ``GET /2/users/:id/tweets`` (newest first, ``start_time``,
+  ``max_results``), answering with v2 bodies; post texts come back the way X
+  returns them (HTML entities, a t.co link for the image).
+* Faults on demand (:meth:`FakeX.inject`): a status before anything happens
+  (429 with ``x-rate-limit-reset``, 503, ...), or a *lost answer*: the request
+  takes effect, then the connection is dropped or a 500 comes back.
+* Every post is recorded (:attr:`FakeX.posts`), so a test can assert that a
+  slot produced exactly one.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import html
+import itertools
+import json
+import secrets
+import ssl
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import regex
+import trustme
+from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
+from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MEDIA_LIFETIME = 86400
+
+UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+DUPLICATE = {
+    "detail": "You are not allowed to create a Tweet with duplicate content.",
+    "type": "about:blank",
+    "title": "Forbidden",
+    "status": 403,
+}
+TOO_LONG = (
+    "Your Tweet text is too long. For more information on how Twitter determines text length "
+    "see https://github.com/twitter/twitter-text."
+)
+STATUS_TITLES = {
+    400: "Invalid Request",
+    404: "Not Found Error",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+def invalid_request(parameter: str, value: Any, message: str) -> dict[str, Any]:
+    """X's v2 400 body: a problem with per-parameter errors."""
+    return {
+        "errors": [{"parameters": {parameter: [value]}, "message": message}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
+
+
+def problem(status: int, detail: str | None = None) -> dict[str, Any]:
+    title = STATUS_TITLES.get(status, "Error")
+    return {"title": title, "detail": detail or title, "type": "about:blank", "status": status}
+
+
+# -- X's weighted length, counted independently of soviet_art_bot.caption -----
+
+_WEIGHT_ONE = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}|[\ufe0f\u20e3]")
+_LINK = regex.compile(r"(https?://\S+)", regex.IGNORECASE)
+
+
+def weighted_length(text: str) -> int:
+    """twitter-text v3 in brief: NFC; a link 23; an emoji cluster 2; else 1 or 2 a code point."""
+    total = 0
+    for i, part in enumerate(_LINK.split(unicodedata.normalize("NFC", text))):
+        if i % 2:
+            total += 23
+            continue
+        for cluster in regex.findall(r"\X", part):
+            if _EMOJI.search(cluster) and (len(cluster) > 1 or ord(cluster) > 0x2000):
+                total += 2
+            else:
+                total += sum(
+                    1 if any(a <= ord(c) <= b for a, b in _WEIGHT_ONE) else 2 for c in cluster
+                )
+    return total
+
+
+def _sniff(data: bytes) -> str | None:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
+
+
+@dataclass
+class Fault:
+    """What to do to the next ``times`` requests matching ``method`` and ``path``."""
+
+    method: str
+    path: str
+    status: int | None = None  # answer this instead of doing anything
+    lose: str | None = None  # "drop" or "500": do it, then lose the answer
+    times: int = 1
+    reset_in: float | None = None  # 429: x-rate-limit-reset this many seconds ahead
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+
+
+class _Validator(RequestValidator):
+    """oauthlib's server side, told what this fake X accepts."""
+
+    def __init__(self, fake: FakeX) -> None:
+        super().__init__()
+        self.fake = fake
+
+    @property
+    def allowed_signature_methods(self) -> tuple[str, ...]:
+        return (SIGNATURE_HMAC_SHA1,)
+
+    @property
+    def timestamp_lifetime(self) -> int:
+        return 300  # X refuses a timestamp more than 5 minutes off
+
+    @property
+    def dummy_client(self) -> str:
+        return "dummyclient"
+
+    @property
+    def dummy_access_token(self) -> str:
+        return "dummytoken"
+
+    def check_client_key(self, client_key: str) -> bool:
+        return client_key.isascii() and client_key.isalnum() and 8 <= len(client_key) <= 64
+
+    def check_nonce(self, nonce: str) -> bool:
+        return nonce.isascii() and nonce.isalnum() and 8 <= len(nonce) <= 64
+
+    def validate_client_key(self, client_key: str, request: Any) -> bool:
+        return secrets.compare_digest(client_key, self.fake.api_key)
+
+    def get_client_secret(self, client_key: str, request: Any) -> str:
+        return self.fake.api_secret if client_key == self.fake.api_key else "dummysecret"
+
+    def get_access_token_secret(self, client_key: str, token: str, request: Any) -> str:
+        if token == self.fake.access_token:
+            return self.fake.access_token_secret
+        return "dummytokensecret"
+
+    def validate_timestamp_and_nonce(
+        self, client_key, timestamp, nonce, request, request_token=None, access_token=None
+    ) -> bool:
+        key = (client_key, timestamp, nonce, request.resource_owner_key)
+        with self.fake.lock:
+            if key in self.fake.nonces:
+                return False
+            self.fake.nonces.add(key)
+            return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-x"
+    timeout = 30  # idle keep-alive connections end by themselves
+
+    def setup(self) -> None:
+        super().setup()
+        try:
+            self.request.do_handshake()
+        except (OSError, ssl.SSLError):
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        self.server.fake.handle(self)  # type: ignore[attr-defined]
+
+    do_POST = do_GET
+    do_PUT = do_GET
+    do_DELETE = do_GET
+
+
+class FakeX:
+    """See the module docstring. Use as a context manager, or start()/stop()."""
+
+    def __init__(self, directory: Path, *, duplicate_horizon: int | None = None) -> None:
+        self.directory = Path(directory)
+        self.duplicate_horizon = duplicate_horizon  # compare with this many latest posts
+        self.api_key = "fk" + secrets.token_hex(10)
+        self.api_secret = "fs" + secrets.token_hex(20)
+        self.user_id = "1860000000000000001"
+        self.access_token = f"{self.user_id}-{secrets.token_hex(12)}"
+        self.access_token_secret = "ft" + secrets.token_hex(20)
+        self.lock = threading.Lock()
+        self.nonces: set[tuple[Any, ...]] = set()
+        self.posts: list[dict[str, Any]] = []
+        self.media: dict[str, dict[str, Any]] = {}
+        self.log: list[tuple[str, str, int]] = []  # (method, path, status); -1 = dropped
+        self.faults: list[Fault] = []
+        self._ids = itertools.count(1)
+        self._ca = trustme.CA()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.ca_path = self.directory / "fake-x-ca.pem"
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def start(self) -> FakeX:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._ca.cert_pem.write_to_path(str(self.ca_path))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._ca.issue_cert("127.0.0.1").configure_cert(context)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.socket = context.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
+        server.fake = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-x", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeX:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        return f"https://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return {
+            "X_API_KEY": self.api_key,
+            "X_API_SECRET": self.api_secret,
+            "X_ACCESS_TOKEN": self.access_token,
+            "X_ACCESS_TOKEN_SECRET": self.access_token_secret,
+        }
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for a client of this fake (the credentials, its URL, its CA)."""
+        return {
+            **self.credentials,
+            "X_API_BASE_URL": self.url,
+            "REQUESTS_CA_BUNDLE": str(self.ca_path),
+        }
+
+    # -- test controls --------------------------------------------------------
+
+    def inject(self, method: str, path: str, **kwargs: Any) -> Fault:
+        fault = Fault(method.upper(), path, **kwargs)
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    def forget_media(self) -> None:
+        """As if every uploaded media id had expired."""
+        with self.lock:
+            self.media.clear()
+
+    def seed_post(self, text: str, *, age: timedelta = timedelta(days=60)) -> dict[str, Any]:
+        """A post the account made ``age`` ago (X will refuse to repeat its text)."""
+        with self.lock:
+            post = self._make_post(text, [])
+            post["created_at"] -= age
+            self.posts.sort(key=lambda p: p["created_at"])
+            return post
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for m, p, _ in self.log if m == method and p == path)
+
+    # -- the server side ------------------------------------------------------
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.method == method and fault.path == path and fault.times > 0:
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def _verify(self, handler: _Handler, body: bytes) -> bool:
+        headers = {k: v for k, v in handler.headers.items()}
+        content_type = headers.get("Content-Type", "")
+        text = body.decode("utf-8") if "application/x-www-form-urlencoded" in content_type else ""
+        endpoint = SignatureOnlyEndpoint(_Validator(self))
+        valid, _ = endpoint.validate_request(
+            f"{self.url}{handler.path}", handler.command, text, headers
+        )
+        return valid
+
+    def _respond(
+        self, handler: _Handler, status: int, payload: Any, headers: dict[str, str] | None = None
+    ) -> None:
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", str(len(data)))
+        reset = str(int(time.time()) + 900)
+        base = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "99", "x-rate-limit-reset": reset}
+        for name, value in {**base, **(headers or {})}.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def handle(self, handler: _Handler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        parts = urlsplit(handler.path)
+        method, path = handler.command, parts.path
+        if not self._verify(handler, body):
+            self._record(method, path, 401)
+            return self._respond(handler, 401, UNAUTHORIZED)
+        fault = self._take_fault(method, path)
+        if fault is not None and fault.status is not None:
+            headers = dict(fault.headers)
+            if fault.status == 429:
+                reset = time.time() + (fault.reset_in if fault.reset_in is not None else 1)
+                headers.setdefault("x-rate-limit-remaining", "0")
+                headers.setdefault("x-rate-limit-reset", str(int(reset + 0.999)))
+            self._record(method, path, fault.status)
+            return self._respond(handler, fault.status, fault.body or problem(fault.status), headers)
+        try:
+            status, payload = self._route(method, path, dict(parse_qsl(parts.query)), handler, body)
+        except Exception as exc:  # a bug in the fake: say so loudly
+            status, payload = 500, problem(500, f"fake X failed: {exc!r}")
+        if fault is not None and fault.lose == "drop":
+            self._record(method, path, -1)
+            handler.close_connection = True
+            return None  # the request took effect; its answer never comes
+        if fault is not None and fault.lose == "500":
+            self._record(method, path, 500)
+            return self._respond(handler, 500, problem(500))
+        self._record(method, path, status)
+        return self._respond(handler, status, payload)
+
+    def _record(self, method: str, path: str, status: int) -> None:
+        with self.lock:
+            self.log.append((method, path, status))
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], handler: _Handler, body: bytes
+    ) -> tuple[int, Any]:
+        content_type = handler.headers.get("Content-Type", "")
+        if method == "POST" and path == "/2/media/upload":
+            return self._upload(content_type, body)
+        if method == "POST" and path == "/2/media/metadata":
+            return self._metadata(content_type, body)
+        if method == "POST" and path == "/2/tweets":
+            return self._tweet(content_type, body)
+        if method == "GET" and path == "/2/users/me":
+            return 200, {"data": {"id": self.user_id, "name": "Soviet Art", "username": "sovietart"}}
+        if method == "GET" and path == f"/2/users/{self.user_id}/tweets":
+            return self._timeline(query)
+        return 404, problem(404, f"no route for {method} {path}")
+
+    def _upload(self, content_type: str, body: bytes) -> tuple[int, Any]:
+        if not content_type.startswith("multipart/form-data"):
+            return 400, invalid_request("media", None, "media must be sent as multipart/form-data")
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+        )
+        fields: dict[str, bytes] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            fields[str(name)] = part.get_payload(decode=True) or b""
+        category = fields.get("media_category", b"").decode()
+        if category != "tweet_image":
+            return 400, invalid_request("media_category", category, "media_category must be tweet_image")
+        data = fields.get("media", b"")
+        mime = _sniff(data)
+        if not data or mime is None:
+            return 400, invalid_request("media", None, "media is not a JPEG, PNG, GIF or WebP image")
+        if len(data) > MAX_IMAGE_BYTES:
+            return 400, invalid_request("media", None, "media is larger than 5 MB")
+        with self.lock:
+            media_id = str(1870000000000000000 + next(self._ids))
+            self.media[media_id] = {
+                "id": media_id,
+                "mime": mime,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "alt_text": None,
+                "expires": time.time() + MEDIA_LIFETIME,
+            }
+        return 200, {
+            "data": {
+                "id": media_id,
+                "media_key": f"3_{media_id}",
+                "size": len(data),
+                "expires_after_secs": MEDIA_LIFETIME,
+                "image": {"image_type": mime},
+            }
+        }
+
+    def _json(self, content_type: str, body: bytes) -> dict[str, Any] | None:
+        if "application/json" not in content_type:
+            return None
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    def _metadata(self, content_type: str, body: bytes) -> tuple[int, Any]:
+        doc = self._json(content_type, body)
+        if doc is None:
+            return 400, invalid_request("body", None, "the body must be a JSON object")
+        media_id = str(doc.get("id", ""))
+        alt = ((doc.get("metadata") or {}).get("alt_text") or {}).get("text")
+        with self.lock:
+            media = self.media.get(media_id)
+            if media is None or media["expires"] < time.time():
+                return 400, invalid_request("id", media_id, "The media id was not found.")
+            if not isinstance(alt, str) or not 0 < len(alt) <= 1000:
+                return 400, invalid_request(
+                    "metadata.alt_text.text", alt, "alt text must be 1 to 1000 characters"
+                )
+            media["alt_text"] = alt
+        return 200, {"data": {"id": media_id, "associated_metadata": {"alt_text": {"text": alt}}}}
+
+    def _tweet(self, content_type: str, body: bytes) -> tuple[int, Any]:
+        doc = self._json(content_type, body)
+        if doc is None:
+            return 400, invalid_request("body", None, "the body must be a JSON object")
+        text = doc.get("text")
+        media_ids = (doc.get("media") or {}).get("media_ids") or []
+        if not isinstance(text, str) or not (text.strip() or media_ids):
+            return 400, invalid_request("text", text, "a post needs text or media")
+        if weighted_length(text) > 280:
+            return 400, invalid_request("text", text, TOO_LONG)
+        with self.lock:
+            media = []
+            for media_id in media_ids:
+                item = self.media.get(str(media_id))
+                if item is None or item["expires"] < time.time():
+                    return 400, invalid_request(
+                        "media.media_ids", media_id, "Your media IDs are invalid."
+                    )
+                media.append(dict(item))
+            recent = self.posts if self.duplicate_horizon is None else self.posts[-self.duplicate_horizon :]
+            if text.strip() and any(_norm(p["text"]) == _norm(text) for p in recent):
+                return 403, DUPLICATE
+            post = self._make_post(text, media)
+        return 201, {
+            "data": {"id": post["id"], "text": post["returned_text"], "edit_history_tweet_ids": [post["id"]]}
+        }
+
+    def _make_post(self, text: str, media: list[dict[str, Any]]) -> dict[str, Any]:
+        post_id = str(1880000000000000000 + next(self._ids))
+        returned = html.escape(text, quote=False)
+        if media:
+            returned += " https://t.co/" + secrets.token_urlsafe(8).replace("-", "a").replace("_", "b")
+        post = {
+            "id": post_id,
+            "text": text,
+            "returned_text": returned,
+            "media": media,
+            "created_at": datetime.now(UTC),
+        }
+        self.posts.append(post)
+        return post
+
+    def _timeline(self, query: dict[str, str]) -> tuple[int, Any]:
+        try:
+            limit = int(query.get("max_results", "10"))
+        except ValueError:
+            limit = 0
+        if not 5 <= limit <= 100:
+            return 400, invalid_request("max_results", query.get("max_results"), "max_results must be 5 to 100")
+        since = None
+        if "start_time" in query:
+            try:
+                since = datetime.fromisoformat(query["start_time"].replace("Z", "+00:00"))
+            except ValueError:
+                return 400, invalid_request("start_time", query["start_time"], "not an ISO 8601 time")
+        fields = set(query.get("tweet.fields", "").split(","))
+        with self.lock:
+            posts = [p for p in reversed(self.posts) if since is None or p["created_at"] >= since]
+        data = []
+        for post in posts[:limit]:
+            item = {"id": post["id"], "text": post["returned_text"], "edit_history_tweet_ids": [post["id"]]}
+            if "created_at" in fields:
+                item["created_at"] = post["created_at"].strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            data.append(item)
+        if not data:
+            return 200, {"meta": {"result_count": 0}}
+        meta = {"result_count": len(data), "newest_id": data[0]["id"], "oldest_id": data[-1]["id"]}
+        return 200, {"data": data, "meta": meta}
