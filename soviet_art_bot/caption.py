@@ -26,7 +26,39 @@ ALT_TEXT_LIMIT = 1000  # X's limit, the strictest of the three platforms
 # twitter-text v3 configuration
 _X_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _X_URL_LENGTH = 23
-_URL = re.compile(r"https?://[^\s]+", re.IGNORECASE)
+# What twitter-text takes for a link, with or without ``http(s)://``: a host of
+# valid labels (at most 63 characters each, punycoded) ending in a known
+# top-level domain, then an optional port and path; trailing punctuation is not
+# part of it. Country codes are X's full list; generic domains are the common
+# ones. A dotted word ending in some other word may or may not be a link for X
+# (its list is long and changes), so it counts as the larger of its own weight
+# and 23: the text may come out a little shorter than needed, never too long.
+_X_CC_TLDS = frozenset(
+    "ac ad ae af ag ai al am an ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bl bm "
+    "bn bo bq br bs bt bv bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz "
+    "de dj dk dm do dz ec ee eg eh er es et eu fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl "
+    "gm gn gp gq gr gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir is it je jm jo "
+    "jp ke kg kh ki km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me mf mg "
+    "mh mk ml mm mn mo mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz "
+    "om pa pe pf pg ph pk pl pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si "
+    "sj sk sl sm sn so sr ss st su sv sx sy sz tc td tf tg th tj tk tl tm tn to tp tr tt tv "
+    "tw tz ua ug uk um us uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw "
+    "рф укр бел бг срб мкд қаз мон ею հայ გე".split()
+)
+_X_GENERIC_TLDS = frozenset(
+    "aero app art arte asia biz blog book cat club com coop design dev edu email gallery gov "
+    "info int jobs live mil mobi moscow museum name net news one online org page photo "
+    "photography pics pictures post pro shop site social space store tech tel today top "
+    "travel tv wiki world xxx xyz рус москва орг ком онлайн сайт дети".split()
+)
+_X_SHORT_CC_OK = frozenset({"co", "tv"})  # "t.co" counts as a link; "foo.ru" alone does not
+_X_URL_CANDIDATE = re.compile(
+    r"(?<![A-Za-z0-9@\uff20$#\uff03])"
+    r"(?:(?P<scheme>https?://)[^\s/?#:\"<>]+|(?<![.\-_/])(?:[A-Za-z0-9_-]+\.)+[A-Za-z]{2,})"
+    r"(?P<port>:[0-9]{1,5})?(?P<path>[/?#][^\s\"<>]*)?",
+    re.IGNORECASE,
+)
+_X_URL_TRAILING = ".,;:!?'\""
 
 Length = Callable[[str], int]
 
@@ -67,7 +99,9 @@ def _x_segment_length(text: str) -> int:
             i += 2 if i + 1 < len(cps) and 0x1F1E6 <= cps[i + 1] <= 0x1F1FF else 1
             continue
         if _is_emoji_start(cp) or (
-            i + 1 < len(cps) and cps[i + 1] in (0xFE0F, 0x20E3)  # keycaps, text-style emoji
+            i + 1 < len(cps)
+            and cps[i + 1] in (0xFE0F, 0x20E3)  # keycaps, text-style emoji
+            and (cp >= 0x2000 or chr(cp) in "0123456789#*")  # "A\ufe0f" is no emoji: 1 + 2
         ):
             total += 2
             i += 1
@@ -82,14 +116,67 @@ def _x_segment_length(text: str) -> int:
     return total
 
 
+def _x_label_ok(label: str) -> bool:
+    if not label or label.startswith("-") or label.endswith("-"):
+        return False
+    if not label.isascii():
+        try:
+            label = "xn--" + label.encode("punycode").decode("ascii")
+        except UnicodeError:
+            return False
+    return len(label) <= 63
+
+
+def _x_url_weight(candidate: str, *, scheme: bool, path: bool) -> int | None:
+    """23 for a link, more for a word X may take for one, None for plain text."""
+    host = re.split(r"[/?#:]", candidate.split("://", 1)[-1], maxsplit=1)[0].rstrip(".")
+    labels = host.split(".")
+    if scheme and len(labels) == 4 and all(x.isdigit() and int(x) < 256 for x in labels):
+        return _X_URL_LENGTH  # http://192.168.0.1/
+    if len(labels) < 2 or not all(_x_label_ok(x) for x in labels):
+        return None
+    if any("_" in x for x in labels[-2:]):
+        return None  # an underscore is allowed in subdomains only
+    tld = labels[-1].lower()
+    if tld in _X_CC_TLDS or tld in _X_GENERIC_TLDS:
+        if not scheme and not path and len(labels) == 2 and tld in _X_CC_TLDS:
+            return _X_URL_LENGTH if tld in _X_SHORT_CC_OK else None
+        return _X_URL_LENGTH
+    if tld.isalpha():
+        return max(_X_URL_LENGTH, _x_segment_length(candidate))
+    return None
+
+
+def _x_url_spans(text: str) -> list[tuple[int, int, int]]:
+    """``(start, end, weight)`` of every link in ``text`` (already NFC)."""
+    spans = []
+    for match in _X_URL_CANDIDATE.finditer(text):
+        start, end = match.span()
+        while end > start:  # "see https://x.com/a." ends before the full stop
+            last = text[end - 1]
+            if last in _X_URL_TRAILING or (
+                last in ")]" and text.count("([)]"[")]".index(last)], start, end)
+                < text.count(last, start, end)
+            ):
+                end -= 1
+            else:
+                break
+        candidate = text[start:end]
+        has_path = match.group("path") is not None and match.start("path") < end
+        weight = _x_url_weight(candidate, scheme=bool(match.group("scheme")), path=has_path)
+        if weight is not None:
+            spans.append((start, end, weight))
+    return spans
+
+
 def x_length(text: str) -> int:
     """Weighted length of ``text`` as X counts it against its 280 limit."""
     text = unicodedata.normalize("NFC", text)
     total = 0
     last = 0
-    for match in _URL.finditer(text):
-        total += _x_segment_length(text[last : match.start()]) + _X_URL_LENGTH
-        last = match.end()
+    for start, end, weight in _x_url_spans(text):
+        total += _x_segment_length(text[last:start]) + weight
+        last = end
     return total + _x_segment_length(text[last:])
 
 
