@@ -239,6 +239,10 @@ def load_config(env: Mapping[str, str] | None = None) -> DeployConfig:
             f"{cfg.ENV_SSM_PATH} is not set; set it to the SSM path holding the secrets, "
             "e.g. /soviet-art-bot (see docs/operations.md)"
         )
+    if not re.fullmatch(r"(/[A-Za-z0-9_.-]+)+/?", ssm_path):
+        raise ConfigError(
+            f"{cfg.ENV_SSM_PATH}={ssm_path!r} must be a path below the root, e.g. /soviet-art-bot"
+        )
     region = get("AWS_REGION") or get("AWS_DEFAULT_REGION")
     if not region:
         raise ConfigError(

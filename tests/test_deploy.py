@@ -296,6 +296,7 @@ def test_zip_holds_the_package_and_dependencies_only(deployment):
         ({"ART_BOT_PLATFORMS": None}, "ART_BOT_PLATFORMS is not set"),
         ({"ART_BOT_PLATFORMS": "x,myspace"}, "ART_BOT_PLATFORMS: unknown platform 'myspace'"),
         ({"ART_BOT_SSM_PATH": None}, "ART_BOT_SSM_PATH is not set"),
+        ({"ART_BOT_SSM_PATH": "/"}, "ART_BOT_SSM_PATH='/' must be a path below the root"),
         ({"AWS_REGION": None, "AWS_DEFAULT_REGION": None}, "AWS_REGION is not set"),
         ({"ART_BOT_SCHEDULE": "rate(6 hour)"}, "ART_BOT_SCHEDULE='rate(6 hour)'"),
         ({"ART_BOT_ALARM_EMAIL": "ops"}, "ART_BOT_ALARM_EMAIL='ops'"),
@@ -386,3 +387,29 @@ def test_schedules_and_heartbeat_windows():
         period, count = heartbeat_window(seconds)
         assert period * count > (seconds or 86400)
         assert period * count <= (604800 if period >= 3600 else 86400)
+
+
+def test_ci_tests_on_the_lambda_python_and_deploys_main_only():
+    import yaml  # PyYAML comes with moto[server] (the dev extra)
+    travis = yaml.safe_load((REPO / ".travis.yml").read_text())
+    assert travis["python"] == "3.13" and travis["install"] == "make venv"
+    stages = {j["stage"]: j for j in travis["jobs"]["include"]}
+    assert stages["test"]["script"] == "make test"
+    assert stages["deploy"]["script"] == "./lambda_deploy.sh"
+    (deploy_stage,) = [s for s in travis["stages"] if isinstance(s, dict)]
+    assert deploy_stage == {"name": "deploy", "if": "branch = main AND type = push"}
+
+    actions = yaml.safe_load((REPO / ".github/workflows/ci.yml").read_text())
+    test_job, deploy_job = actions["jobs"]["test"], actions["jobs"]["deploy"]
+    assert {"with": {"python-version": "3.13"}, "uses": "actions/setup-python@v5"} in test_job[
+        "steps"
+    ]
+    assert {"run": "make test"} in test_job["steps"]
+    assert deploy_job["needs"] == "test"
+    assert deploy_job["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert deploy_job["steps"][-1]["run"] == "./lambda_deploy.sh"
+    for text in (
+        (REPO / ".travis.yml").read_text(),
+        (REPO / ".github/workflows/ci.yml").read_text(),
+    ):
+        assert "set -x" not in text.replace("no `set -x`", "") and "echo $AWS" not in text
