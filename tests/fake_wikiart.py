@@ -22,7 +22,6 @@ now, so generation time is not mistaken for download time).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import random
@@ -150,12 +149,14 @@ class FakeWikiArt:
         self.retry_after = retry_after
         self.report_total = report_total
         self.paintings: list[dict[str, Any]] = []
+        self.raw_pages: dict[int, bytes] = {}  # page number -> body served as it is
         self.images: dict[str, FakeImage] = {}
         self.windows = {"listing": Window(*listing_limit), "image": Window(*image_limit)}
         self.violations: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()  # by kind
         self.paths: Counter[str] = Counter()  # by path
         self.injected: Counter[str] = Counter()
+        self.arrivals: dict[str, list[float]] = {"listing": [], "image": []}
         self._inject: dict[str, deque[int | str]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -259,7 +260,9 @@ class FakeWikiArt:
         server.block_on_close = False
         server.request_queue_size = 128
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -291,6 +294,7 @@ class FakeWikiArt:
         with self._lock:
             self.requests[kind] += 1
             self.paths[path] += 1
+            self.arrivals[kind].append(now)
             within = self.windows[kind].arrive(now)
             if not within:
                 self.violations[kind] += 1
@@ -387,7 +391,9 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 page = 0
             doc = fake.listing(match.group(1), page) if query.get("json") == ["2"] else None
-            if doc is None:
+            if page in fake.raw_pages:
+                self._send(200, fake.raw_pages[page], "application/json")
+            elif doc is None:
                 self._send(404, b"<html>not found</html>", "text/html")
             else:
                 self._send(200, json.dumps(doc).encode(), "application/json; charset=utf-8")
@@ -425,8 +431,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, image.data(), image.content_type)
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def most_in_any_window(times: list[float], period: float) -> int:
+    """The largest number of ``times`` inside any half-open window of ``period``."""
+    ordered = sorted(times)
+    best = start = 0
+    for end, t in enumerate(ordered):
+        while t - ordered[start] >= period:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,111 @@
+"""What the ingest stores: exact bytes when they fit, a faithful re-encode when not."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from fake_wikiart import make_picture, noise_image, png_bomb
+from PIL import Image
+
+from soviet_art_bot.images import MAX_BYTES, MAX_SIDE, ImageRejected, normalise, sniff
+
+
+def _open(data: bytes) -> Image.Image:
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    return img
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_a_conforming_image_is_kept_byte_for_byte(fmt: str) -> None:
+    data = make_picture(640, 480, seed="keep", fmt=fmt)
+    result = normalise(data)
+    assert result.data == data
+    assert (result.format, result.width, result.height, result.reencoded) == (fmt, 640, 480, False)
+
+
+def test_the_format_comes_from_the_bytes_not_from_a_name() -> None:
+    png = make_picture(50, 40, fmt="PNG")
+    assert sniff(png) == "PNG"
+    assert normalise(png).extension == "png"
+    assert sniff(b"<!doctype html><html></html>") is None
+
+
+def test_an_image_over_the_byte_limit_is_re_encoded_at_the_best_quality_that_fits() -> None:
+    data = noise_image(1600, 1100, seed=1)
+    assert len(data) > MAX_BYTES
+    result = normalise(data)
+    assert result.reencoded and result.format == "JPEG"
+    assert len(result.data) <= MAX_BYTES
+    assert (result.width, result.height) == (1600, 1100)  # pixels were not the problem
+    # "Best quality that fits": the highest JPEG quality whose encoding fits.
+    original = _open(data)
+    for quality in range(95, 0, -1):
+        out = io.BytesIO()
+        original.save(out, "JPEG", quality=quality, optimize=True)
+        if len(out.getvalue()) <= MAX_BYTES:
+            break
+    assert result.data == out.getvalue()
+    assert quality > 60
+
+
+def test_an_image_over_the_side_limit_is_scaled_keeping_its_aspect_ratio() -> None:
+    data = make_picture(5000, 2000, seed="wide")
+    result = normalise(data)
+    assert result.reencoded
+    assert (result.width, result.height) == (MAX_SIDE, 1600)
+    assert _open(result.data).size == (MAX_SIDE, 1600)
+    assert len(result.data) <= MAX_BYTES
+
+
+def test_a_tall_png_with_transparency_becomes_an_opaque_jpeg() -> None:
+    img = Image.new("RGBA", (900, 4500), (200, 40, 40, 128))
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    result = normalise(out.getvalue())
+    assert result.format == "JPEG" and (result.width, result.height) == (800, MAX_SIDE)
+    assert _open(result.data).mode == "RGB"
+
+
+def test_small_limits_are_met_by_shrinking_when_quality_alone_cannot() -> None:
+    data = noise_image(600, 400, seed=2)
+    result = normalise(data, max_bytes=60_000)
+    assert len(result.data) <= 60_000
+    assert result.width < 600
+    assert abs(result.width / result.height - 1.5) < 0.02
+
+
+def test_html_served_as_an_image_is_refused() -> None:
+    with pytest.raises(ImageRejected, match="HTML"):
+        normalise(b"<!DOCTYPE html><html><body>Too many requests</body></html>")
+
+
+def test_a_truncated_jpeg_is_refused() -> None:
+    data = make_picture(400, 300, seed="cut")
+    with pytest.raises(ImageRejected, match="truncated"):
+        normalise(data[: len(data) // 2])
+
+
+def test_a_truncated_jpeg_that_needs_re_encoding_is_refused_too() -> None:
+    """The re-encode path decodes too, so truncation is caught there as well."""
+    data = noise_image(1600, 1100, seed=3)
+    assert len(data) > MAX_BYTES
+    with pytest.raises(ImageRejected, match="truncated"):
+        normalise(data[: len(data) - 1000])
+
+
+@pytest.mark.parametrize("size", [(9000, 9000), (40000, 40000)])
+def test_decompression_bombs_are_refused_before_decoding(size: tuple[int, int]) -> None:
+    with pytest.raises(ImageRejected, match="decompression bomb"):
+        normalise(png_bomb(*size))
+
+
+def test_garbage_behind_a_jpeg_signature_is_refused() -> None:
+    with pytest.raises(ImageRejected, match="unreadable JPEG|truncated"):
+        normalise(b"\xff\xd8\xff\xe0" + b"\0" * 2000)
+
+
+def test_an_empty_body_is_refused() -> None:
+    with pytest.raises(ImageRejected, match="empty"):
+        normalise(b"")

@@ -1,0 +1,368 @@
+"""The WikiArt client: limits that hold, retries that end, listings read safely."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fake_wikiart import FakeImage, FakeWikiArt, make_picture, most_in_any_window
+
+from soviet_art_bot.errors import IngestError
+from soviet_art_bot.wikiart import (
+    ImageRefused,
+    InvalidPainting,
+    ListingError,
+    RetriesExhausted,
+    RetryPolicy,
+    SlidingWindow,
+    WikiArtClient,
+    check_style,
+    image_url_problem,
+    normalise_origin,
+    parse_painting,
+)
+
+FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWikiArt]:
+    with FakeWikiArt(page_size=3) as server:
+        yield server
+
+
+@pytest.fixture
+def client(fake: FakeWikiArt) -> Iterator[WikiArtClient]:
+    with WikiArtClient(fake.origin, retry=FAST) as wikiart:
+        yield wikiart
+
+
+# -- pacing -------------------------------------------------------------------
+
+
+def test_a_sliding_window_never_admits_more_than_its_limit() -> None:
+    now = [100.0]
+    window = SlidingWindow(10, 2.5, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    times = [window.acquire() for _ in range(35)]
+    assert most_in_any_window(times, 2.5) == 10
+    # ...and is not slower than it must be: the 11th goes as soon as the 1st leaves.
+    assert times[10] - times[0] == pytest.approx(2.5, abs=0.002)
+    assert times[-1] - times[0] < 3 * 2.5 + 0.01
+
+
+def test_a_sliding_window_holds_across_threads() -> None:
+    window = SlidingWindow(5, 0.1)
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(6):
+            t = window.acquire()
+            with lock:
+                times.append(t)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(times) == 48
+    assert most_in_any_window(times, 0.1) == 5
+
+
+def test_listing_requests_stay_within_ten_per_two_and_a_half_seconds(
+    fake: FakeWikiArt, client: WikiArtClient
+) -> None:
+    """Thirteen pages against a fake enforcing WikiArt's exact window: no 429."""
+    fake.page_size = 1
+    for i in range(12):
+        fake.add_painting(f"p{i}")
+    fake.report_total = False  # so the client reads on to an empty 13th page
+    pages = list(client.pages("socialist-realism"))
+    assert len(pages) == 12
+    assert fake.requests["listing"] == 13
+    assert fake.violations["listing"] == 0
+    arrivals = fake.arrivals["listing"]
+    assert arrivals[10] - arrivals[0] >= 2.5
+    assert most_in_any_window(arrivals, 2.5) <= 10
+
+
+# -- the listing ----------------------------------------------------------------
+
+
+def test_pages_stop_at_all_paintings_count_without_asking_for_more(
+    fake: FakeWikiArt, client: WikiArtClient
+) -> None:
+    for i in range(7):
+        fake.add_painting(f"p{i}")
+    pages = list(client.pages("socialist-realism"))
+    assert [len(p.paintings) for p in pages] == [3, 3, 1]
+    assert fake.requests["listing"] == 3
+
+
+def test_pages_stop_at_the_first_empty_page_when_no_count_is_given(
+    fake: FakeWikiArt, client: WikiArtClient
+) -> None:
+    fake.report_total = False
+    for i in range(6):
+        fake.add_painting(f"p{i}")
+    pages = list(client.pages("socialist-realism"))
+    assert [p.number for p in pages] == [1, 2]
+    assert fake.requests["listing"] == 3
+
+
+def test_any_style_slug_is_read(client: WikiArtClient, fake: FakeWikiArt) -> None:
+    fake.style = "cubism"
+    fake.add_painting("p1")
+    assert [p.number for p in client.pages("cubism")] == [1]
+
+
+def test_an_unknown_style_is_one_clear_error(client: WikiArtClient) -> None:
+    with pytest.raises(ListingError) as info:
+        list(client.pages("no-such-style"))
+    message = str(info.value)
+    assert "no-such-style" in message and "HTTP 404" in message and "--style" in message
+    assert info.value.url.endswith("/en/paintings-by-style/no-such-style?json=2&page=1")
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"<html>maintenance</html>", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"AllPaintingsCount": 3}', "no 'Paintings'"),
+        (b'{"Paintings": {"id": 1}}', "'Paintings' is not a list"),
+        (b'{"Paintings": [], "AllPaintingsCount": "many"}', "'AllPaintingsCount'"),
+    ],
+)
+def test_a_malformed_envelope_is_refused_naming_the_url(
+    fake: FakeWikiArt, client: WikiArtClient, body: bytes, problem: str
+) -> None:
+    fake.raw_pages[1] = body
+    with pytest.raises(ListingError, match=problem) as info:
+        client.page("socialist-realism", 1)
+    assert "listing http://127.0.0.1:" in str(info.value)
+
+
+# -- retries --------------------------------------------------------------------
+
+
+def test_429_503_and_a_dropped_connection_are_retried(
+    fake: FakeWikiArt, client: WikiArtClient
+) -> None:
+    fake.add_painting("p1")
+    fake.inject("listing", 429, 503, "drop")
+    page = client.page("socialist-realism", 1)
+    assert [p["id"] for p in page.paintings] == ["p1"]
+    assert fake.requests["listing"] == 4
+    assert (client.stats.retries, client.stats.throttled) == (3, 1)
+
+
+def test_retry_after_is_honoured(fake: FakeWikiArt) -> None:
+    fake.retry_after = "1"
+    fake.add_painting("p1")
+    fake.inject("listing", 429)
+    with WikiArtClient(fake.origin, retry=FAST) as client:
+        started = time.monotonic()
+        client.page("socialist-realism", 1)
+        assert time.monotonic() - started >= 1.0
+
+
+def test_retries_are_bounded_and_the_error_names_url_and_status(fake: FakeWikiArt) -> None:
+    path = "/uploads1/images/artist/down.jpg"
+    fake.set_image(path, FakeImage(behaviour="status", status=503))
+    with WikiArtClient(fake.origin, retry=FAST) as client:
+        with pytest.raises(RetriesExhausted) as info:
+            client.image(fake.origin + path)
+    assert fake.paths[path] == FAST.attempts
+    message = str(info.value)
+    assert path in message and "HTTP 503" in message and "re-run" in message
+    assert isinstance(info.value, IngestError)
+
+
+def test_a_retry_after_longer_than_the_policy_allows_gives_up_at_once(fake: FakeWikiArt) -> None:
+    fake.retry_after = "3600"
+    fake.inject("listing", 429)
+    with WikiArtClient(fake.origin, retry=FAST) as client:
+        with pytest.raises(RetriesExhausted, match="Retry-After 3600"):
+            client.page("socialist-realism", 1)
+    assert fake.requests["listing"] == 1
+
+
+def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
+    import random
+
+    policy = RetryPolicy(base=1.0, cap=10.0)
+    rng = random.Random(7)
+    waits = [[policy.backoff(n, rng) for n in range(6)] for _ in range(50)]
+    for run in waits:
+        for n, wait in enumerate(run):
+            ceiling = min(10.0, 2**n)
+            assert ceiling / 2 <= wait <= ceiling
+    assert len({round(run[2], 6) for run in waits}) > 10  # jittered, not identical
+
+
+# -- images -------------------------------------------------------------------
+
+
+def test_an_image_is_fetched_from_the_configured_origin(
+    fake: FakeWikiArt, client: WikiArtClient
+) -> None:
+    data = make_picture(30, 20)
+    fake.set_image("/img/a.jpg", FakeImage(body=data))
+    assert client.image(fake.origin + "/img/a.jpg").body == data
+
+
+def test_a_redirect_off_the_allow_list_is_refused(fake: FakeWikiArt, client: WikiArtClient) -> None:
+    fake.set_image("/img/r.jpg", FakeImage(behaviour="redirect", location="https://evil.example/x.jpg"))
+    with pytest.raises(ImageRefused, match="evil.example"):
+        client.image(fake.origin + "/img/r.jpg")
+    assert client.stats.image == 1  # never followed
+
+
+def test_a_redirect_within_the_origin_is_followed_and_paced(
+    fake: FakeWikiArt, client: WikiArtClient
+) -> None:
+    data = make_picture(30, 20)
+    fake.set_image("/img/b.jpg", FakeImage(body=data))
+    fake.set_image("/img/r.jpg", FakeImage(behaviour="redirect", location="/img/b.jpg"))
+    assert client.image(fake.origin + "/img/r.jpg").body == data
+    assert client.stats.image == 2
+
+
+def test_a_declared_oversized_body_is_refused_unread(fake: FakeWikiArt, client: WikiArtClient) -> None:
+    fake.set_image("/img/big.jpg", FakeImage(behaviour="huge-length"))
+    with pytest.raises(ImageRefused, match="over the .*-byte cap"):
+        client.image(fake.origin + "/img/big.jpg")
+
+
+def test_a_streamed_body_is_cut_off_at_the_cap(fake: FakeWikiArt) -> None:
+    fake.set_image("/img/stream.jpg", FakeImage(behaviour="chunked", chunked_size=3_000_000))
+    with WikiArtClient(fake.origin, retry=FAST, max_image_bytes=1_000_000) as client:
+        with pytest.raises(ImageRefused, match="over the 1000000-byte cap"):
+            client.image(fake.origin + "/img/stream.jpg")
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://uploads8.wikiart.org/images/a/b.jpg", True),
+        ("https://uploads0.wikiart.org/00158/images/a/b.JPG", True),
+        ("http://127.0.0.1:9/images/a.jpg", True),  # the configured origin
+        ("http://uploads8.wikiart.org/images/a/b.jpg", False),  # not https
+        ("https://uploads8.wikiart.org:8443/images/a/b.jpg", False),
+        ("https://wikiart.org.evil.example/a.jpg", False),
+        ("https://evilwikiart.org/a.jpg", False),
+        ("https://uploads8.wikiart.org@evil.example/a.jpg", False),
+        ("https://uploads8.wikiart.org/images/../../etc/passwd", False),
+        ("https://uploads8.wikiart.org/images/%2e%2e/secret.jpg", False),
+        ("http://127.0.0.1:10/images/a.jpg", False),  # another port is another origin
+        ("file:///etc/passwd", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_images_come_only_from_wikiart_or_the_given_origin(url: str, allowed: bool) -> None:
+    assert (image_url_problem(url, "http://127.0.0.1:9") is None) is allowed
+
+
+def test_a_refused_url_is_never_requested(fake: FakeWikiArt, client: WikiArtClient) -> None:
+    with pytest.raises(ImageRefused, match="not \\*.wikiart.org"):
+        client.image("https://evil.example/a.jpg")
+    assert client.stats.image == 0
+
+
+# -- painting objects ------------------------------------------------------------
+
+ORIGIN = "https://www.wikiart.org"
+
+
+def _raw(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": "577271cfedc2cb3880c2de61",
+        "title": "Winter in Kursk",
+        "artistName": "Aleksandr Deyneka",
+        "year": "1916",
+        "image": "https://uploads8.wikiart.org/images/aleksandr-deyneka/winter-in-kursk-1916.jpg",
+        "paintingUrl": "/en/aleksandr-deyneka/winter-in-kursk-1916",
+        "width": 634,
+        "height": 750,
+    }
+    base.update(fields)
+    return base
+
+
+def test_a_real_listing_object_becomes_plain_catalog_fields() -> None:
+    painting = parse_painting(_raw(), ORIGIN)
+    assert painting.title == "Winter in Kursk" and painting.artist == "Aleksandr Deyneka"
+    assert painting.source_url == ORIGIN + "/en/aleksandr-deyneka/winter-in-kursk-1916"
+    assert (painting.width, painting.height, painting.year) == (634, 750, "1916")
+
+
+def test_html_entities_are_decoded_exactly_once() -> None:
+    painting = parse_painting(
+        _raw(title="Lenin&#39;s funeral &amp;amp; after", artistName="Andrzej Wr&#243;blewski"),
+        ORIGIN,
+    )
+    assert painting.title == "Lenin's funeral &amp; after"
+    assert painting.artist == "Andrzej Wróblewski"
+    double = parse_painting(_raw(title="Workers&amp;#39; Settlement"), ORIGIN)
+    assert double.title == "Workers&#39; Settlement"
+
+
+def test_titles_stay_plain_text_on_one_line() -> None:
+    painting = parse_painting(_raw(title="  A\n\tlong\x00 title \u202e"), ORIGIN)
+    assert painting.title == "A long title"
+
+
+@pytest.mark.parametrize("year", ["XX cent.", "1920-1930", "XIX-XX cent.", ""])
+def test_year_is_kept_as_free_text(year: str) -> None:
+    assert parse_painting(_raw(year=year), ORIGIN).year == year
+
+
+def test_a_numeric_or_missing_year_becomes_text() -> None:
+    assert parse_painting(_raw(year=1937), ORIGIN).year == "1937"
+    assert parse_painting(_raw(year=None), ORIGIN).year == ""
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"id": None}, "no id"),
+        ({"id": "../../catalog"}, "id has characters"),
+        ({"id": "a/b"}, "id has characters"),
+        ({"title": None}, "no title"),
+        ({"title": "   "}, "no title"),
+        ({"title": "&#32;"}, "no title"),
+        ({"artistName": ""}, "no artist"),
+        ({"image": None}, "no image URL"),
+        ({"image": "https://evil.example/a.jpg"}, "not \\*.wikiart.org"),
+        ({"image": "https://uploads1.wikiart.org/images/../../x.jpg"}, "'..'"),
+    ],
+)
+def test_unusable_objects_are_refused_with_a_reason(fields: dict[str, object], reason: str) -> None:
+    with pytest.raises(InvalidPainting, match=reason):
+        parse_painting(_raw(**fields), ORIGIN)
+
+
+def test_a_non_object_is_refused() -> None:
+    with pytest.raises(InvalidPainting, match="not a JSON object"):
+        parse_painting(["id"], ORIGIN)
+
+
+def test_a_painting_url_that_leaves_the_origin_is_dropped() -> None:
+    assert parse_painting(_raw(paintingUrl="//evil.example/x"), ORIGIN).source_url == ""
+
+
+@pytest.mark.parametrize(
+    "origin", ["ftp://www.wikiart.org", "https://www.wikiart.org/en", "wikiart.org", "https://u:p@x.org"]
+)
+def test_a_bad_wikiart_url_is_one_clear_error(origin: str) -> None:
+    with pytest.raises(IngestError, match="--wikiart-url"):
+        normalise_origin(origin)
+
+
+def test_a_bad_style_is_one_clear_error() -> None:
+    with pytest.raises(IngestError, match="--style"):
+        check_style("../../admin")
