@@ -887,15 +887,15 @@ class Deployer:
             self._note("skipped", "alarms", f"{cfg.ENV_ALARM_EMAIL} is not set")
             return
         sns, cw = self.client("sns"), self.client("cloudwatch")
-        topics = [
-            t["TopicArn"] for p in sns.get_paginator("list_topics").paginate() for t in p["Topics"]
-        ]
-        topic_arn = next((t for t in topics if t.rsplit(":", 1)[-1] == c.topic_name), None)
-        if topic_arn is None:
+        topic_arn = f"arn:{self.partition}:sns:{c.region}:{self.account}:{c.topic_name}"
+        try:
+            sns.get_topic_attributes(TopicArn=topic_arn)
+            self._note("unchanged", f"topic {c.topic_name}")
+        except Exception as exc:
+            if _code(exc) not in ("NotFound", "NotFoundException"):
+                raise
             topic_arn = sns.create_topic(Name=c.topic_name)["TopicArn"]
             self._note("created", f"topic {c.topic_name}")
-        else:
-            self._note("unchanged", f"topic {c.topic_name}")
         subs = [
             s
             for p in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
@@ -953,9 +953,7 @@ class Deployer:
         }
         for alarm in alarms:
             have = found.get(alarm["AlarmName"])
-            same = have is not None and all(
-                _same(have.get(k), v) for k, v in alarm.items()
-            )
+            same = have is not None and all(_same(have.get(k), v) for k, v in alarm.items())
             if same:
                 self._note("unchanged", f"alarm {alarm['AlarmName']}")
                 continue
