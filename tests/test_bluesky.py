@@ -308,3 +308,28 @@ def test_record_keys_are_valid_tids_fixed_by_the_slot():
     assert len(set(keys)) == len(keys) and keys == sorted(keys)  # distinct, in slot order
     odd = bluesky.record_key("not a timestamp")
     assert odd == bluesky.record_key("not a timestamp") and odd[0] in "234567abcdefghij"
+
+
+def test_a_failed_attempt_to_resolve_a_pending_post_keeps_it_unresolved(fake, painting_image):
+    painting, image = painting_image
+    platform = make(fake)
+    request = request_for(platform, painting, image)
+    platform.session()
+    fake.down()
+    with pytest.raises(PlatformError) as info:
+        platform.publish(request, pending={"painting_id": painting.id, "text": request.text})
+    assert info.value.outcome_unknown and info.value.retryable
+    fake.up()
+    result = platform.publish(request, pending={"painting_id": painting.id, "text": request.text})
+    assert list(fake.posts) == [rkey_of(result)]
+
+
+def test_the_post_url_uses_the_handle_the_pds_reports(painting_image):
+    painting, image = painting_image
+    with FakeBluesky() as fake:
+        settings = Settings(store="/tmp/store", platforms=("bluesky",), bluesky_handle=fake.did,  # noqa: S108
+                            bluesky_pds_url=fake.url)  # fmt: skip
+        platform = create_platform("bluesky", settings, Secrets(env={"BLUESKY_APP_PASSWORD": fake.password}),
+                                   logger=Logger(io.StringIO()))  # fmt: skip
+        result = platform.publish(request_for(platform, painting, image), pending=None)
+        assert result.url == f"https://bsky.app/profile/{fake.handle}/post/{rkey_of(result)}"

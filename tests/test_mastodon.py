@@ -247,3 +247,13 @@ def test_logs_are_json_lines_with_the_steps(fake, painting_image):
     assert steps == ["mastodon_instance", "mastodon_media", "mastodon_status"]
     assert all(line["platform"] == "mastodon" and line["outcome"] == "ok" for line in lines)
     assert fake.token not in log.getvalue()
+
+
+def test_a_failed_attempt_to_resolve_a_pending_post_keeps_it_unresolved(fake, painting_image):
+    painting, image = painting_image
+    platform = make(fake)
+    request = request_for(platform, painting, image)
+    fake.down()  # the retry cannot learn whether the lost status exists
+    with pytest.raises(PlatformError) as info:
+        platform.publish(request, pending={"painting_id": painting.id, "text": request.text})
+    assert info.value.outcome_unknown and info.value.retryable

@@ -251,6 +251,11 @@ class Bluesky(Platform):
     def _did(self) -> str | None:
         return self._login_state.did if self._login_state else None
 
+    @property
+    def _handle(self) -> str:
+        """The handle the PDS reports (BLUESKY_HANDLE may be an e-mail or a DID)."""
+        return (self._login_state and self._login_state.handle) or self.handle
+
     def _new_client(self) -> Any:
         if self._client_factory is not None:
             return self._client_factory(self.pds_url)
@@ -313,6 +318,14 @@ class Bluesky(Platform):
         return post_text(painting, limit=TEXT_LIMIT, length=grapheme_length, link=link)
 
     def publish(self, request: PostRequest, *, pending: dict[str, Any] | None) -> PostResult:
+        try:
+            return self._publish(request, pending)
+        except PlatformError as exc:
+            if pending:  # the earlier attempt's post may exist: still unresolved
+                exc.outcome_unknown = True
+            raise
+
+    def _publish(self, request: PostRequest, pending: dict[str, Any] | None) -> PostResult:
         data = request.image_path.read_bytes()
         if len(data) > BLOB_LIMIT:
             raise PlatformError(
@@ -328,15 +341,17 @@ class Bluesky(Platform):
                 "graphemes; this is a bug in the caption code",
             )
         rkey = record_key(request.slot)
+        # No request may outlive the invocation's deadline.
+        timeout = max(1.0, min(self._timeout, request.remaining() - 1.0))
         self.session()
         if pending:
-            existing = self._find(rkey)
+            existing = self._find(rkey, timeout)
             if existing is not None:
                 self.logger.info("bluesky_post", slot=request.slot, rkey=rkey, outcome="found")
                 return existing
         with self.logger.timed("bluesky_blob", painting_id=request.painting.id) as extra:
             upload = self._with_session(
-                "upload the image", lambda c: _upload_blob(c, data, request.mime_type)
+                "upload the image", lambda c: _upload_blob(c, data, request.mime_type, timeout)
             )
             extra["bytes"] = len(data)
         record = self._record(request, upload.blob, data)
@@ -345,7 +360,9 @@ class Bluesky(Platform):
             try:
                 self._with_session(
                     "create the post",
-                    lambda c: c.app.bsky.feed.post.create(self._did, record, rkey=rkey),
+                    lambda c: c.app.bsky.feed.post.create(
+                        self._did, record, rkey=rkey, timeout=timeout
+                    ),
                     creating=True,
                 )
             except PlatformError as exc:
@@ -354,7 +371,7 @@ class Bluesky(Platform):
                 # The key may be taken by this slot's own post (a lost answer):
                 # then that post is the result, not an error.
                 try:
-                    existing = self._find(rkey)
+                    existing = self._find(rkey, timeout)
                 except PlatformError:
                     raise exc from None
                 if existing is None:
@@ -388,13 +405,13 @@ class Bluesky(Platform):
             facets=[models.AppBskyRichtextFacet.Main.model_validate(f) for f in facets] or None,
         )
 
-    def _find(self, rkey: str) -> PostResult | None:
+    def _find(self, rkey: str, timeout: float) -> PostResult | None:
         """This slot's post, if the PDS has it."""
         from atproto_client.exceptions import BadRequestError, RequestErrorBase
 
         def get(client: Any) -> Any:
             try:
-                return client.app.bsky.feed.post.get(self._did, rkey)
+                return client.app.bsky.feed.post.get(self._did, rkey, timeout=timeout)
             except (BadRequestError, RequestErrorBase) as exc:
                 if _xrpc_error(exc) == "RecordNotFound" or _status(exc) == 404:
                     return None
@@ -406,7 +423,7 @@ class Bluesky(Platform):
     def _result(self, rkey: str) -> PostResult:
         return PostResult(
             id=f"at://{self._did}/{COLLECTION}/{rkey}",
-            url=f"{WEB_URL}/profile/{self.handle}/post/{rkey}",
+            url=f"{WEB_URL}/profile/{self._handle}/post/{rkey}",
         )
 
     def _call(
@@ -514,7 +531,7 @@ class Bluesky(Platform):
             ) from None
 
 
-def _upload_blob(client: Any, data: bytes, mime_type: str) -> Any:
+def _upload_blob(client: Any, data: bytes, mime_type: str, timeout: float) -> Any:
     """``com.atproto.repo.uploadBlob`` with the image's own content type.
 
     (The SDK's ``upload_blob`` hands the bytes to httpx as ``data=``, which
@@ -528,6 +545,7 @@ def _upload_blob(client: Any, data: bytes, mime_type: str) -> Any:
         content=data,
         headers={"Content-Type": mime_type},
         output_encoding="application/json",
+        timeout=timeout,
     )
     return get_response_model(response, models.ComAtprotoRepoUploadBlob.Response)
 

@@ -172,6 +172,14 @@ class Mastodon(Platform):
         )
 
     def publish(self, request: PostRequest, *, pending: dict[str, Any] | None) -> PostResult:
+        try:
+            return self._publish(request, pending)
+        except PlatformError as exc:
+            if pending:  # the earlier attempt's status may exist: still unresolved
+                exc.outcome_unknown = True
+            raise
+
+    def _publish(self, request: PostRequest, pending: dict[str, Any] | None) -> PostResult:
         limits = self.limits()
         self._check_image(request, limits)
         self._fit_timeout(request)
