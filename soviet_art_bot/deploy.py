@@ -720,7 +720,7 @@ class Deployer:
             "Environment": {"Variables": dict(c.function_env)},
         }
 
-    def ensure_function(self, role_arn: str, build: Build, role_created: bool) -> str:
+    def ensure_function(self, role_arn: str, build: Build) -> str:
         c, lam = self.config, self.client("lambda")
         wanted = self._function_settings(role_arn)
         detail = f"{c.runtime}, {c.memory_mb} MB, {c.timeout_seconds} s"
@@ -964,11 +964,11 @@ class Deployer:
         """Create or update everything, in dependency order; returns counts per outcome."""
         step = "IAM role"
         try:
-            role_arn, role_created = self.ensure_role()
+            role_arn, _ = self.ensure_role()
             step = "log group"
             self.ensure_log_group()
             step = "Lambda function"
-            function_arn = self.ensure_function(role_arn, build, role_created)
+            function_arn = self.ensure_function(role_arn, build)
             step = "async invoke config"
             self.ensure_async_config()
             step = "schedule rule"
@@ -1039,6 +1039,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
                 wheelhouse=args.wheelhouse,
                 rebuild=args.rebuild,
             )
+            check_zip(build.path)
             out.write(f"zip: {build.describe()} for {runtime}, platforms {','.join(platforms)}\n")
             return 0
 

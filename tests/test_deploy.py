@@ -391,6 +391,7 @@ def test_schedules_and_heartbeat_windows():
 
 def test_ci_tests_on_the_lambda_python_and_deploys_main_only():
     import yaml  # PyYAML comes with moto[server] (the dev extra)
+
     travis = yaml.safe_load((REPO / ".travis.yml").read_text())
     assert travis["python"] == "3.13" and travis["install"] == "make venv"
     stages = {j["stage"]: j for j in travis["jobs"]["include"]}
