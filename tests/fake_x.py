@@ -195,6 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-x"
     timeout = 30  # idle keep-alive connections end by themselves
+    disable_nagle_algorithm = True  # headers and body go out at once, as from X
 
     def setup(self) -> None:
         super().setup()
