@@ -150,6 +150,7 @@ class FakeWikiArt:
         self.report_total = report_total
         self.paintings: list[dict[str, Any]] = []
         self.raw_pages: dict[int, bytes] = {}  # page number -> body served as it is
+        self.page_status: dict[int, int] = {}  # page number -> status answered every time
         self.images: dict[str, FakeImage] = {}
         self.windows = {"listing": Window(*listing_limit), "image": Window(*image_limit)}
         self.violations: Counter[str] = Counter()
@@ -255,7 +256,7 @@ class FakeWikiArt:
 
     def start(self, port: int = 0) -> FakeWikiArt:
         handler = type("Handler", (_Handler,), {"fake": self})
-        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server = _Server(("127.0.0.1", port), handler)
         server.daemon_threads = True
         server.block_on_close = False
         server.request_queue_size = 128
@@ -333,6 +334,13 @@ class FakeWikiArt:
         }
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client that hung up (killed, or done reading): not the fake's problem
+        super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeWikiArt
     protocol_version = "HTTP/1.1"
@@ -391,7 +399,9 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 page = 0
             doc = fake.listing(match.group(1), page) if query.get("json") == ["2"] else None
-            if page in fake.raw_pages:
+            if page in fake.page_status:
+                self._refuse(fake.page_status[page])
+            elif page in fake.raw_pages:
                 self._send(200, fake.raw_pages[page], "application/json")
             elif doc is None:
                 self._send(404, b"<html>not found</html>", "text/html")
