@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import time
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -526,3 +527,14 @@ def test_weighted_length_of_the_fake_agrees_with_caption() -> None:
     samples = ['"Winter in Kursk"\nAleksandr Deyneka, 1916', "\u6545" * 50, "\U0001f468\u200d\U0001f469 ok",
                unicodedata.normalize("NFD", "\u00c9tude"), "see https://www.wikiart.org/en/x now"]  # fmt: skip
     assert [weighted_length(s) for s in samples] == [x_length(s) for s in samples]
+
+
+def test_no_credential_reaches_python_logging_even_at_debug(
+    fake_x: FakeX, make_x, image: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # as a Lambda with AWS_LAMBDA_LOG_LEVEL=DEBUG would
+    fake_x.inject("POST", "/2/tweets", lose="drop")  # the retry and lookup paths log too
+    make_x().publish(make_request(image), pending=None)
+    assert caplog.records  # urllib3 did log at DEBUG
+    for value in fake_x.credentials.values():
+        assert value not in caplog.text

@@ -90,9 +90,11 @@ _DUPLICATE = re.compile(r"duplicate", re.IGNORECASE)
 _MEDIA_ID = re.compile(r"media[ _]?ids?\b|media\.media_ids", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
-# requests-oauthlib logs the signed headers (consumer key, token) at DEBUG;
-# whatever level the root logger is set to, those lines are never written.
-logging.getLogger("requests_oauthlib").setLevel(logging.INFO)
+# requests-oauthlib and oauthlib log the signed headers and the signature base
+# string (consumer key, access token) at DEBUG; whatever level the root logger
+# is set to, those lines are never written.
+for _name in ("requests_oauthlib", "oauthlib"):
+    logging.getLogger(_name).setLevel(logging.INFO)
 
 
 class XCredentials:
@@ -615,15 +617,15 @@ def _extension(mime: str) -> str:
     return {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}.get(mime, ".webp")
 
 
-def create(settings: Settings, secrets: Secrets, *, logger: Logger, **clients: Any) -> XPlatform:
+def create(
+    settings: Settings, secrets: Secrets, *, logger: Logger, x_session: Any = None, **_: Any
+) -> XPlatform:
     """The X platform; all four credentials are checked here, before any request.
 
-    ``x_session`` (or ``session``) replaces twython's session, for tests.
+    ``x_session`` replaces twython's session (the bot hands the same keyword
+    arguments to every platform, hence the prefix).
     """
     credentials = XCredentials.from_secrets(secrets)
     return XPlatform(
-        credentials,
-        base_url=settings.x_api_base_url,
-        session=clients.get("x_session") or clients.get("session"),
-        logger=logger,
+        credentials, base_url=settings.x_api_base_url, session=x_session, logger=logger
     )
