@@ -205,6 +205,20 @@ def _painting(listed: ListedPainting, key: str, width: int, height: int, data_le
     )
 
 
+class _AboveTheBar:
+    """A stream for log lines that prints them above the progress bar, not through it."""
+
+    def write(self, text: str) -> int:
+        from tqdm import tqdm
+
+        if text.strip():
+            tqdm.write(text.rstrip("\n"), file=sys.stderr)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
 class _Progress:
     """A tqdm bar on a terminal; otherwise a plain log line every few seconds."""
 
@@ -219,6 +233,16 @@ class _Progress:
             from tqdm import tqdm
 
             self._bar = tqdm(total=None, unit="painting", file=sys.stderr, dynamic_ncols=True)
+
+    @property
+    def bar(self) -> bool:
+        return self._bar is not None
+
+    def logger(self, log: Logger) -> Logger:
+        """``log``, moved above the bar when both would write to the terminal."""
+        if self._bar is not None and log.stream is sys.stderr:
+            return Logger(_AboveTheBar(), **log.context)  # type: ignore[arg-type]
+        return log
 
     def set_total(self, total: int | None) -> None:
         if total is not None and total != self.total:
@@ -289,10 +313,10 @@ class _Run:
         self.store = store
         self.client = client
         self.style = style
-        self.log = log
         self.workers = workers
         self.summary = IngestSummary(style=style, store=store.url)
         self.progress = _Progress(progress, log)
+        self.log = self.progress.logger(log)
         self.lock = threading.Lock()
         self.previous: dict[str, Painting] = {}
         self.stored: dict[str, list[ObjectInfo]] = {}
@@ -326,8 +350,12 @@ class _Run:
             cleaned = store.clean_partials()
             if cleaned:
                 self.log.info("scrape.cleaned_partials", count=cleaned)
-        self.previous = _previous_catalog(store, self.log)
-        self.stored = _stored_images(store)
+        try:
+            self.previous = _previous_catalog(store, self.log)
+            self.stored = _stored_images(store)
+        except BaseException:
+            self.progress.close()
+            raise
         self.log.info(
             "scrape.start",
             store=store.url,
@@ -344,12 +372,11 @@ class _Run:
             self._collect(results, futures)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
             self.progress.close()
             self._count_requests()
-            raise
         pool.shutdown(wait=True)
-        self.progress.close()
-        self._count_requests()
 
         summary = self.summary
         paintings = [results[pid] for pid in order if pid in results]
@@ -403,7 +430,8 @@ class _Run:
         for page in self.client.pages(self.style):
             self.summary.pages += 1
             self.progress.set_total(page.total)
-            self.log.info("scrape.page", page=page.number, paintings=len(page.paintings))
+            if not self.progress.bar:  # the bar says it on a terminal
+                self.log.info("scrape.page", page=page.number, paintings=len(page.paintings))
             for index, raw in enumerate(page.paintings):
                 self.summary.listed += 1
                 try:
@@ -507,14 +535,11 @@ class _Run:
         )
         if not same:
             self.store.write(key, image.data, content_type=image.content_type)
-        self.log.info(
-            "scrape.image",
-            painting_id=listed.id,
-            key=key,
-            bytes=len(image.data),
-            reencoded=image.reencoded or None,
-            upload_skipped=same or None,
-        )
+        if image.reencoded:
+            self.log.info(
+                "scrape.reencoded", painting_id=listed.id, key=key,
+                bytes_before=len(got.body), bytes=len(image.data),
+            )  # fmt: skip
         return _Outcome(
             _painting(listed, key, image.width, image.height, len(image.data), image.sha256),
             "downloaded",

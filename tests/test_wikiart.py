@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -111,6 +112,19 @@ def test_pages_stop_at_the_first_empty_page_when_no_count_is_given(
     pages = list(client.pages("socialist-realism"))
     assert [p.number for p in pages] == [1, 2]
     assert fake.requests["listing"] == 3
+
+
+def test_a_server_that_repeats_its_last_page_does_not_loop_forever(
+    fake: FakeWikiArt, client: WikiArtClient
+) -> None:
+    fake.report_total = False
+    for i in range(3):
+        fake.add_painting(f"p{i}")
+    same = fake.listing("socialist-realism", 1)
+    for number in range(2, 6):
+        fake.raw_pages[number] = json.dumps(same).encode()
+    assert [p.number for p in client.pages("socialist-realism")] == [1]
+    assert fake.requests["listing"] == 2
 
 
 def test_any_style_slug_is_read(client: WikiArtClient, fake: FakeWikiArt) -> None:
