@@ -373,8 +373,8 @@ class _SlotRun:
                 try:
                     result = platform.publish(request, pending=pending)
                 except DuplicateContent as exc:
-                    if pending:
-                        raise
+                    # Fresh, or a pending attempt the platform found never posted:
+                    # either way the text belongs to an older post.
                     extra["outcome"] = "duplicate"
                     duplicate = exc
                 else:
@@ -397,7 +397,7 @@ class _SlotRun:
             painting = self._choose(platform=name, exclude=self._tried() | {painting.id})
             self.record.setdefault("alternates", []).append(painting.to_json())
             path, mime = self._fetch(painting)
-            state = {"attempt": attempt}
+            state, pending = {"attempt": attempt}, None
         raise ArtBotError(f"{name}: refused {MAX_SET_ASIDE} paintings in a row as duplicates")
 
     def run(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from soviet_art_bot.config import Settings
 from soviet_art_bot.errors import (
     ArtBotError,
     ConfigError,
+    DuplicateContent,
     PlatformError,
     PostIncomplete,
 )
@@ -56,6 +57,10 @@ class Scripted(Platform):
                     return PostResult(post["id"], None)
         if action == "fail":
             raise PlatformError(self.name, "503 Service Unavailable", status=503, retryable=True)
+        if action == "timeout":  # nothing was posted, but we cannot know
+            raise PlatformError(self.name, "read timed out", outcome_unknown=True)
+        if action == "duplicate":
+            raise DuplicateContent(self.name, "403 You are not allowed to create a Tweet with duplicate content.")
         post = {"id": f"s{len(self.posts) + 1}", "text": request.text, "alt": request.alt_text,
                 "image": request.image_path.read_bytes()}  # fmt: skip
         self.posts.append(post)
@@ -215,3 +220,21 @@ def test_missing_credentials_fail_before_anything_happens(sample_dir, monkeypatc
     with pytest.raises(ConfigError, match="X_API_SECRET"):
         Bot.build(settings, store=sample_dir)
     assert sample_dir.head(LEDGER_KEY) is None
+
+
+def test_refused_repeat_text_switches_painting_for_that_platform_only(sample_dir, tmp_path):
+    """A duplicate answer, even to a pending retry, sets the painting aside there."""
+    scripted = Scripted(["timeout", "duplicate", "ok"])
+    outbox = Outbox(tmp_path / "outbox")
+    with pytest.raises(PostIncomplete):
+        make_bot(sample_dir, tmp_path, outbox, scripted).post(SLOT)
+    result = make_bot(sample_dir, tmp_path, outbox, scripted).post(SLOT)
+    assert result["status"] == "posted"
+    slot_painting = result["painting"]["id"]
+    other = result["posts"]["scripted"]["painting_id"]
+    assert other != slot_painting and "painting_id" not in result["posts"]["outbox"]
+    assert len(scripted.posts) == 1 and len(outbox_posts(tmp_path)) == 1
+    assert scripted.posts[0]["text"] == post_text(load_index(sample_dir).by_id(other), limit=300)
+    aside = read_ledger(sample_dir)[0].set_aside
+    assert list(aside["scripted"]) == [slot_painting] and "*" not in aside
+    assert set(read_ledger(sample_dir)[0].recent) == {slot_painting, other}
