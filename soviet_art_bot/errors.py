@@ -19,7 +19,9 @@ alarms see it.
      +-- PostIncomplete         a slot ended with a platform still missing
      +-- PlatformError          a platform refused or failed a request
      |    +-- AuthError         credentials were rejected (401)
-     |    +-- DuplicateContent  the platform already has this exact text
+     |    +-- RefusedPainting   this platform will never take this painting
+     |    |    +-- DuplicateContent  it already has this exact text
+     |    |    +-- MediaTooLarge     the image is over its limit
      |    +-- RateLimited       the platform asked us to wait (429)
      +-- IngestError            the scraper could not finish (see wikiart.py)
 """
@@ -116,8 +118,21 @@ class AuthError(PlatformError):
     """The platform rejected our credentials."""
 
 
-class DuplicateContent(PlatformError):
+class RefusedPainting(PlatformError):
+    """This platform will not take this painting, whatever the retry.
+
+    Its text repeats an old post, or its image is over the platform's own
+    limit. The bot sets the painting aside for that platform and posts
+    another one there, so the slot is not left empty.
+    """
+
+
+class DuplicateContent(RefusedPainting):
     """The platform refuses this text because it already has it."""
+
+
+class MediaTooLarge(RefusedPainting):
+    """The image is over this platform's size or pixel limit."""
 
 
 class RateLimited(PlatformError):
