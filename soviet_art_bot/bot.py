@@ -56,6 +56,7 @@ from .ledger import (
     update_ledger,
 )
 from .log import Logger, register_secret
+from .media import sniff_mime
 from .platforms.base import Platform, PostRequest
 from .store import Store, open_store
 
@@ -65,24 +66,6 @@ IMAGE_SET_ASIDE = timedelta(days=7)
 DUPLICATE_SET_ASIDE = timedelta(days=30)
 LEASE_MARGIN = 5.0
 POLL_SECONDS = 0.25
-
-_MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
-
-
-def sniff_mime(head: bytes) -> str | None:
-    """The image type from its first bytes, or None if it is not an image we post."""
-    for magic, mime in _MAGIC:
-        if head.startswith(magic):
-            return mime
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
 
 @dataclass
 class Bot:

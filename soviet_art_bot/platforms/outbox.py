@@ -20,10 +20,10 @@ from ..catalog import Painting
 from ..config import Secrets, Settings
 from ..errors import PlatformError
 from ..log import Logger
+from ..media import EXTENSIONS
 from .base import Platform, PostRequest, PostResult
 
 TEXT_LIMIT = 500
-_EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
 
 
 def _safe(part: str) -> str:
@@ -45,7 +45,7 @@ class Outbox(Platform):
         post_path = self.directory / f"{stem}.json"
         if post_path.exists():  # an earlier attempt of this slot got this far
             return PostResult(id=stem, url=post_path.resolve().as_uri())
-        image_path = self.directory / f"{stem}{_EXT.get(request.mime_type, '.img')}"
+        image_path = self.directory / f"{stem}{EXTENSIONS.get(request.mime_type, '.img')}"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(request.image_path, image_path)
