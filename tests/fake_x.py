@@ -17,7 +17,10 @@
   returns them (HTML entities, a t.co link for the image).
 * Faults on demand (:meth:`FakeX.inject`): a status before anything happens
   (429 with ``x-rate-limit-reset``, 503, ...), or a *lost answer*: the request
-  takes effect, then the connection is dropped or a 500 comes back.
+  takes effect, then the connection is dropped, a 500 comes back, or the
+  answer is cut off (``truncate``: fewer bytes than its Content-Length;
+  ``chunked``: a chunked body that stops mid-chunk; ``gzip``: a body that
+  claims gzip and is not).
 * Every post is recorded (:attr:`FakeX.posts`), so a test can assert that a
   slot produced exactly one.
 """
@@ -133,7 +136,7 @@ class Fault:
     method: str
     path: str
     status: int | None = None  # answer this instead of doing anything
-    lose: str | None = None  # "drop" or "500": do it, then lose the answer
+    lose: str | None = None  # "drop", "500", "truncate", "chunked", "gzip": do it, lose the answer
     times: int = 1
     reset_in: float | None = None  # 429: x-rate-limit-reset this many seconds ahead
     headers: dict[str, str] = field(default_factory=dict)
@@ -383,8 +386,32 @@ class FakeX:
         if fault is not None and fault.lose == "500":
             self._record(method, path, 500)
             return self._respond(handler, 500, problem(500))
+        if fault is not None and fault.lose in ("truncate", "chunked", "gzip"):
+            self._record(method, path, -1)
+            return self._cut_off(handler, fault.lose, status, payload)
         self._record(method, path, status)
         return self._respond(handler, status, payload)
+
+    def _cut_off(self, handler: _Handler, how: str, status: int, payload: Any) -> None:
+        """The status line and headers of the real answer, then a body the client cannot read."""
+        data = json.dumps(payload).encode()
+        handler.close_connection = True
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        if how == "truncate":
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data[: len(data) // 2])
+        elif how == "chunked":
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.end_headers()
+            handler.wfile.write(b"%x\r\n" % len(data) + data[: len(data) // 2])
+        else:
+            handler.send_header("Content-Encoding", "gzip")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)  # not gzip at all
+        handler.wfile.flush()
 
     def _record(self, method: str, path: str, status: int) -> None:
         with self.lock:

@@ -304,6 +304,47 @@ def test_a_lost_answer_to_the_post_is_outcome_unknown(image: Path) -> None:
     assert session.count("POST", "/2/tweets") == 4  # the identical text: X dedupes it
 
 
+@pytest.mark.parametrize("lost", [
+    requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead(43 bytes read)"),
+    requests.exceptions.ContentDecodingError("content-encoding: gzip, but failed to decode it"),
+    requests.exceptions.SSLError("EOF occurred in violation of protocol"),
+    requests.exceptions.RequestException("anything else requests may raise"),
+])  # fmt: skip
+def test_a_cut_off_answer_to_the_post_is_outcome_unknown(image: Path, lost: Exception) -> None:
+    session = scripted(post_tweets=[lost])
+    with pytest.raises(PlatformError) as caught:
+        platform(session).publish(make_request(image), pending=None)
+    assert caught.value.outcome_unknown and caught.value.retryable  # X may have made the post
+    assert session.count("POST", "/2/tweets") == 4
+
+
+def _refused() -> requests.ConnectionError:
+    """The error requests itself raises for a port on 127.0.0.1 nobody listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    try:
+        requests.post(f"http://127.0.0.1:{port}/2/tweets", timeout=5)
+    except requests.ConnectionError as exc:
+        return exc
+    raise AssertionError(f"something listens on 127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize("unsent", [requests.exceptions.ConnectTimeout("connect timed out"), _refused()])
+def test_a_post_that_never_left_is_retried_and_not_outcome_unknown(image: Path, unsent: Exception) -> None:
+    clock = Clock()
+    session = scripted(post_tweets=[unsent, TWEET_OK])
+    assert platform(session, clock).publish(make_request(image), pending=None).id == "999"
+    assert clock.sleeps == [0.5]
+    session = scripted(post_tweets=[unsent])
+    with pytest.raises(PlatformError) as caught:
+        platform(session, Clock()).publish(make_request(image), pending=None)
+    assert caught.value.retryable and not caught.value.outcome_unknown  # nothing reached X
+    assert session.count("POST", "/2/tweets") == 4
+
+
 def test_a_500_then_duplicate_finds_the_post_that_was_made(image: Path) -> None:
     request = make_request(image)
     now = datetime.now(UTC)
@@ -469,7 +510,7 @@ def test_over_long_text_is_refused_by_x(fake_x: FakeX, make_x, image: Path) -> N
     assert not caught.value.retryable and fake_x.posts == []
 
 
-@pytest.mark.parametrize("how", ["drop", "500"])
+@pytest.mark.parametrize("how", ["drop", "500", "truncate", "chunked", "gzip"])
 def test_a_lost_answer_ends_with_exactly_one_post(fake_x: FakeX, make_x, image: Path, how: str) -> None:
     fake_x.inject("POST", "/2/tweets", lose=how)
     result = make_x().publish(make_request(image), pending=None)

@@ -144,7 +144,7 @@ def test_a_429_waits_or_fails_cleanly_and_ends_with_one_post(deployment: Deploym
     assert len(deployment.fake.posts) == 2
 
 
-@pytest.mark.parametrize("how", ["drop", "500"])
+@pytest.mark.parametrize("how", ["drop", "500", "truncate"])
 def test_a_lost_answer_ends_with_one_post(deployment: Deployment, how: str) -> None:
     deployment.fake.inject("POST", "/2/tweets", lose=how)  # posted, then the answer is lost
     (answer,) = deployment.run(SLOT)

@@ -17,8 +17,9 @@ Exactly one post per slot, even when an answer is lost
 -------------------------------------------------------
 The bot records the text as *pending* before calling :meth:`XPlatform.publish`.
 If the answer to ``POST /2/tweets`` is lost (a timeout, a dropped connection,
-a 5xx that may have come after the post was made), the post may or may not
-exist. Re-sending the *identical* text settles it without ever making a
+an answer cut off or unreadable, a 5xx that may have come after the post was
+made: any failure except a connection that was never opened), the post may or
+may not exist. Re-sending the *identical* text settles it without ever making a
 second post, because X refuses a text the account already has:
 
 * ``201``: the earlier attempt had not posted; this is the one post.
@@ -145,6 +146,28 @@ class _Ambiguous(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class _NotSent(_Ambiguous):
+    """POST /2/tweets never left this host (no connection was made): no post exists."""
+
+
+def _never_sent(exc: Exception) -> bool:
+    """True only when requests could not even open the connection.
+
+    Anything else (a read timeout, a reset, an answer cut short or that will
+    not decode, a TLS error) may have come after X read the request and made
+    the post.
+    """
+    import requests
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if type(exc) is requests.exceptions.ConnectionError:  # not its SSLError or ProxyError
+        inner = exc.args[0] if exc.args else None
+        return isinstance(inner, MaxRetryError) and isinstance(inner.reason, NewConnectionError)
+    return False
 
 
 def _problem(response: Any) -> dict[str, Any]:
@@ -473,6 +496,19 @@ class XPlatform(Platform):
             sent_at = datetime.fromtimestamp(self._clock(), UTC)
             try:
                 response = self._post_once(request, body)
+            except _NotSent as unsent:
+                self.logger.warning(
+                    "x_retry", request=step, attempt=attempt, reason=unsent.reason,
+                    outcome="retrying",
+                )  # fmt: skip
+                if attempt >= self.max_attempts or not self._pause(request, attempt):
+                    raise PlatformError(
+                        self.name,
+                        f"{step}: could not connect after {attempt} attempts ({unsent.reason}); "
+                        "a later delivery retries",
+                        retryable=True,
+                    ) from None
+                continue
             except _Ambiguous as lost:
                 if since is None:
                     since = sent_at - CLOCK_SKEW
@@ -528,20 +564,21 @@ class XPlatform(Platform):
             raise self._error(response, step)
 
     def _post_once(self, request: PostRequest, body: dict[str, Any]) -> Any:
-        """Send POST /2/tweets once; raise _Ambiguous when the post may exist."""
+        """Send POST /2/tweets once; raise _Ambiguous when the post may exist.
+
+        Every requests failure is ambiguous (X may have made the post before
+        the answer broke) except a connection that was never opened
+        (:class:`_NotSent`).
+        """
         import requests
 
         try:
             response = self.session.request(
                 "POST", self._url("/2/tweets"), json=body, timeout=self._timeout(request)
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Ambiguous(f"{type(exc).__name__} talking to {self.base_url}") from None
         except requests.RequestException as exc:
-            raise PlatformError(
-                self.name, f"POST /2/tweets could not be sent ({type(exc).__name__})",
-                retryable=True,
-            ) from None  # fmt: skip
+            reason = f"{type(exc).__name__} talking to {self.base_url}"
+            raise (_NotSent if _never_sent(exc) else _Ambiguous)(reason) from None
         if response.status_code >= 500:
             raise _Ambiguous(_describe(response, _problem(response)))
         return response
