@@ -211,7 +211,7 @@ def test_a_post_uploads_describes_and_posts_with_v2_bodies(image: Path) -> None:
     result = platform(session).publish(make_request(image), pending=None)
     assert (result.id, result.url) == ("999", "https://x.com/i/web/status/999")
     (_, _, upload), (_, _, meta), (_, _, tweet) = session.calls
-    assert upload["files"]["media"][2] == "image/jpeg"
+    assert upload["files"]["media"][0] == "p1.jpg" and upload["files"]["media"][2] == "image/jpeg"
     assert upload["data"]["media_category"] == "tweet_image"
     assert meta["json"] == {"id": "111", "metadata": {"alt_text": {"text": alt_text(painting())}}}
     assert tweet["json"] == {"text": make_request(image).text, "media": {"media_ids": ["111"]}}

@@ -69,6 +69,7 @@ from ..errors import (
     RateLimited,
 )
 from ..log import Logger
+from ..media import EXTENSIONS
 from .base import Platform, PostRequest, PostResult
 
 TEXT_LIMIT = 280
@@ -450,7 +451,7 @@ class XPlatform(Platform):
         step = "POST /2/media/upload"
         with open(request.image_path, "rb") as fh:
             data = fh.read()
-        filename = f"{request.painting.id}{_extension(request.mime_type)}"
+        filename = f"{request.painting.id}{EXTENSIONS.get(request.mime_type, '')}"
         response = self._send(
             "POST", "/2/media/upload", request, step=step,
             files={"media": (filename, data, request.mime_type)},
@@ -648,10 +649,6 @@ class XPlatform(Platform):
             "another painting for X",
             status=403,
         )
-
-
-def _extension(mime: str) -> str:
-    return {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}.get(mime, ".webp")
 
 
 def create(
