@@ -42,8 +42,10 @@ from .errors import (
     DuplicateContent,
     ImageError,
     NotFound,
+    ObjectTooLarge,
     PlatformError,
     PostIncomplete,
+    RefusedPainting,
     SlotBusy,
     StoreError,
 )
@@ -61,7 +63,8 @@ from .platforms.base import Platform, PostRequest
 from .store import Store, open_store
 
 MAX_IMAGE_BYTES = 5_000_000  # X's limit; ingest keeps images under 2,000,000
-MAX_SET_ASIDE = 5  # unreadable images (or refused texts) tolerated per slot
+MAX_SET_ASIDE = 5  # unreadable images (or refused paintings) tolerated per slot
+DUPLICATE_CHECKS = 2  # deliveries that must see a duplicate before a pending text is "old"
 IMAGE_SET_ASIDE = timedelta(days=7)
 DUPLICATE_SET_ASIDE = timedelta(days=30)
 LEASE_MARGIN = 5.0
@@ -256,8 +259,10 @@ class _SlotRun:
                 size = self.store.download(painting.image, dest, max_bytes=MAX_IMAGE_BYTES)
             except NotFound:
                 raise ImageError(f"image {where} of painting {painting.id} is missing") from None
-            except StoreError as exc:
-                raise ImageError(f"image of painting {painting.id} is unreadable: {exc}") from None
+            except ObjectTooLarge as exc:
+                raise ImageError(f"image of painting {painting.id}: {exc}") from None
+            # any other StoreError (throttling, access denied) is not the painting's fault:
+            # it propagates, and Lambda's retry tries the same painting again
             extra["bytes"] = size
             with open(dest, "rb") as fh:
                 head = fh.read(16)
@@ -278,16 +283,22 @@ class _SlotRun:
         self._images[painting.id] = (dest, mime)
         return dest, mime
 
-    def _set_aside(self, painting: Painting, reason: str, *, platform: str = "*") -> None:
+    def _set_aside(
+        self, painting: Painting, reason: str, *, platform: str = "*", lapses_with_catalog: bool = True
+    ) -> None:
         until = self.slot + (DUPLICATE_SET_ASIDE if platform != "*" else IMAGE_SET_ASIDE)
         self.log.warning(
             "set_aside", painting_id=painting.id, platform=platform, reason=reason,
             until=format_time(until), outcome="set-aside",
         )  # fmt: skip
 
+        # A painting refused for its text stays refused whatever the catalog says;
+        # one refused for its image gets another chance once the catalog changes.
+        catalog = self.index.fingerprint if lapses_with_catalog else None
+
         def change(ledger: Ledger) -> None:
             ledger.put_aside(painting.id, at=self.slot, until=until, reason=reason,
-                             platform=platform)  # fmt: skip
+                             platform=platform, catalog=catalog)  # fmt: skip
 
         update_ledger(self.store, change)
         self.record.setdefault("set_aside", []).append(
@@ -320,17 +331,17 @@ class _SlotRun:
     # -- posting --------------------------------------------------------------
 
     def _publish(self, name: str, painting: Painting, path: Path, mime: str) -> dict[str, Any]:
-        """Post on one platform, switching painting if it refuses a repeated text."""
+        """Post on one platform, switching painting if the platform refuses this one."""
         platform = self.bot.platforms[name]
-        link = painting.source_url or None if self.bot.settings.post_link else None
         state = self.record.setdefault("platforms", {}).get(name) or {}
         pending = state if state.get("status") == "pending" else None
         for _ in range(MAX_SET_ASIDE + 1):
-            if pending:
+            if pending:  # resolve the earlier attempt: same painting, same text
                 painting = self._painting(pending["painting_id"])
                 path, mime = self._fetch(painting)
                 text = pending["text"]
             else:
+                link = (painting.source_url or None) if self.bot.settings.post_link else None
                 text = platform.text_for(painting, link=link)
             attempt = int(state.get("attempt", 0)) + 1
             state = {
@@ -338,7 +349,9 @@ class _SlotRun:
                 "painting_id": painting.id,
                 "text": text,
                 "attempt": attempt,
-                "started_at": format_time(datetime.now(UTC)),
+                # the first attempt's time: a platform looks for a lost post from then on
+                "started_at": (pending or {}).get("started_at") or format_time(datetime.now(UTC)),
+                "duplicate_checks": int((pending or {}).get("duplicate_checks", 0)),
             }
             self.record["platforms"][name] = state
             self._save()
@@ -355,15 +368,13 @@ class _SlotRun:
                                 attempt=attempt, resolving=bool(pending)) as extra:  # fmt: skip
                 try:
                     result = platform.publish(request, pending=pending)
-                except DuplicateContent as exc:
-                    # Fresh, or a pending attempt the platform found never posted:
-                    # either way the text belongs to an older post.
-                    extra["outcome"] = "duplicate"
-                    duplicate = exc
-                else:
+                    refused = None
                     extra["post_id"] = result.id
-                    duplicate = None
-            if duplicate is None:
+                except RefusedPainting as exc:
+                    refused = exc
+                    extra["outcome"] = "refused"
+                    extra["reason"] = str(exc)
+            if refused is None:
                 posted = {
                     "status": "posted",
                     "id": result.id,
@@ -375,18 +386,37 @@ class _SlotRun:
                 self.record["platforms"][name] = posted
                 self._save()
                 return posted
-            # X refuses to repeat an old text: set the painting aside there, pick another.
-            self._set_aside(painting, str(duplicate), platform=name)
+            if (
+                pending
+                and isinstance(refused, DuplicateContent)
+                and state["duplicate_checks"] + 1 < DUPLICATE_CHECKS
+            ):
+                # A duplicate answer to our own pending text usually means our lost
+                # post exists but is not visible yet: look again on the next delivery
+                # rather than risk a second post. Only repeated answers prove the
+                # text belongs to an older post.
+                state["duplicate_checks"] += 1
+                self._save()
+                raise PlatformError(
+                    name,
+                    f"{refused}; this slot's earlier post may exist but was not found yet, "
+                    "so the next delivery looks again",
+                    outcome_unknown=True,
+                )
+            # The platform will never take this painting: set it aside there, pick another.
+            self._set_aside(painting, str(refused), platform=name,
+                            lapses_with_catalog=not isinstance(refused, DuplicateContent))  # fmt: skip
             painting = self._choose(platform=name, exclude=self._tried() | {painting.id})
             self.record.setdefault("alternates", []).append(painting.to_json())
             path, mime = self._fetch(painting)
             state, pending = {"attempt": attempt}, None
-        raise ArtBotError(f"{name}: refused {MAX_SET_ASIDE} paintings in a row as duplicates")
+        raise ArtBotError(f"{name}: refused {MAX_SET_ASIDE} paintings in a row")
 
     def run(self) -> dict[str, Any]:
-        with self.log.timed("post_slot") as summary:
+        with self.log.timed("post_slot", final=True) as summary:
             try:
                 if not self._acquire():
+                    self._record_in_ledger(self.bot.platforms)  # repairs a run cut short
                     summary["outcome"] = "already-posted"
                     return self._result("already-posted")
                 try:
@@ -399,24 +429,44 @@ class _SlotRun:
                 if self._tmpdir is not None:
                     shutil.rmtree(self._tmpdir, ignore_errors=True)
 
+    def _record_in_ledger(self, names: Any) -> None:
+        """Note the slot's posted paintings in the ledger, writing only if missing."""
+        states = self.record.get("platforms", {})
+        ids = {states[n]["painting_id"] for n in names if states.get(n, {}).get("status") == "posted"}
+        stamp = format_time(self.slot)
+        if not ids:
+            return
+        ledger, _ = read_ledger(self.store)
+        if all(ledger.recent.get(pid, "") >= stamp for pid in ids):
+            return
+
+        def change(ledger: Ledger) -> None:
+            for pid in ids:
+                ledger.record_post(pid, self.slot)
+            ledger.prune(self.slot, self.window)
+
+        update_ledger(self.store, change)
+
     def _post_missing(self) -> str:
-        missing = [
-            n for n in self.bot.platforms
-            if self.record.get("platforms", {}).get(n, {}).get("status") != "posted"
-        ]  # fmt: skip
+        states = self.record.setdefault("platforms", {})
+        missing = [n for n in self.bot.platforms if states.get(n, {}).get("status") != "posted"]
         painting, path, mime = self._slot_painting()
         failures: dict[str, str] = {}
         posted: list[str] = []
         for name in missing:
+            # An attempt whose outcome is still unknown stays pending until a
+            # platform answer settles it: never downgrade it to "failed".
+            resolving = states.get(name, {}).get("status") == "pending"
             try:
                 self._publish(name, painting, path, mime)
                 posted.append(name)
             except (PlatformError, ImageError) as exc:
                 failures[name] = str(exc)
                 unknown = isinstance(exc, PlatformError) and exc.outcome_unknown
-                if not unknown:
-                    state = self.record["platforms"].get(name, {})
-                    state.update(status="failed", error=str(exc))
+                if not unknown and not resolving:
+                    self.record["platforms"].setdefault(name, {}).update(
+                        status="failed", error=str(exc)
+                    )
                     self._save()
             except (SlotBusy, StoreError):
                 raise
@@ -424,15 +474,7 @@ class _SlotRun:
                 failures[name] = f"{type(exc).__name__}: {exc}"
                 self.log.error("publish", platform=name, outcome="error",
                                error=f"{type(exc).__name__}: {exc}")  # fmt: skip
-        if posted:
-            ids = {self.record["platforms"][n]["painting_id"] for n in posted}
-
-            def change(ledger: Ledger) -> None:
-                for pid in ids:
-                    ledger.record_post(pid, self.slot)
-                ledger.prune(self.slot, self.window)
-
-            update_ledger(self.store, change)
+        self._record_in_ledger(posted)
         if failures:
             raise PostIncomplete(self.slot_s, failures)
         return "posted" if posted else "already-posted"

@@ -174,6 +174,11 @@ class CatalogIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever catalog.json does."""
+        return self.prefix.rsplit("/", 1)[-1]
+
     def get(self, position: int) -> Painting:
         """The painting at ``position`` in the catalog's order."""
         shard_no = position // self.shard_size

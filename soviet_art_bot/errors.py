@@ -11,6 +11,7 @@ alarms see it.
      +-- ConfigError            a setting is missing or malformed
      +-- StoreError             the store could not be read or written
      |    +-- NotFound          an object the bot needs is not there
+     |    +-- ObjectTooLarge    an object is over the size the reader accepts
      |    +-- Conflict          a compare-and-swap lost a race (retry it)
      +-- CatalogError           catalog.json is not a valid v1 catalog
      +-- ImageError             a painting's image is missing or unreadable
@@ -49,6 +50,10 @@ class NotFound(StoreError):
         super().__init__(f"{where or key} does not exist in the store")
 
 
+class ObjectTooLarge(StoreError):
+    """An object is larger than the caller is willing to read."""
+
+
 class Conflict(StoreError):
     """A compare-and-swap write lost against a concurrent writer."""
 
@@ -83,7 +88,10 @@ class PostIncomplete(ArtBotError):
     def __init__(self, slot: str, failures: dict[str, str]) -> None:
         self.slot = slot
         self.failures = dict(failures)
-        detail = "; ".join(f"{name}: {why}" for name, why in sorted(failures.items()))
+        detail = "; ".join(
+            why if why.startswith(f"{name}: ") else f"{name}: {why}"
+            for name, why in sorted(failures.items())
+        )
         super().__init__(
             f"slot {slot} is missing its post on {', '.join(sorted(failures))} ({detail}); "
             "a retry of the same slot posts only what is missing"
@@ -111,7 +119,8 @@ class PlatformError(ArtBotError):
         self.status = status
         self.retryable = retryable
         self.outcome_unknown = outcome_unknown
-        super().__init__(f"{platform}: {message}")
+        prefix = f"{platform}: "
+        super().__init__(message if message.startswith(prefix) else prefix + message)
 
 
 class AuthError(PlatformError):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +35,8 @@ LEDGER_KEY = "state/ledger.json"
 SLOTS_PREFIX = "state/slots"
 ALL_PLATFORMS = "*"
 CAS_ATTEMPTS = 20
+CAS_BASE_BACKOFF = 0.02  # seconds
+CAS_MAX_BACKOFF = 1.0
 _SAMPLING_TRIES = 64
 
 
@@ -96,21 +99,30 @@ class Ledger:
 
     def put_aside(
         self, painting_id: str, *, at: datetime, until: datetime, reason: str,
-        platform: str = ALL_PLATFORMS,
+        platform: str = ALL_PLATFORMS, catalog: str | None = None,
     ) -> None:  # fmt: skip
-        self.set_aside.setdefault(platform, {})[painting_id] = {
-            "at": format_time(at),
-            "until": format_time(until),
-            "reason": reason,
-        }
+        """Keep ``painting_id`` from being chosen until ``until``.
 
-    def aside_ids(self, now: datetime, platform: str | None = None) -> set[str]:
+        With ``catalog`` (the catalog's fingerprint) the entry lapses as soon as
+        the catalog changes: a re-ingest may well have repaired the image.
+        """
+        entry = {"at": format_time(at), "until": format_time(until), "reason": reason}
+        if catalog:
+            entry["catalog"] = catalog
+        self.set_aside.setdefault(platform, {})[painting_id] = entry
+
+    def aside_ids(
+        self, now: datetime, platform: str | None = None, catalog: str | None = None
+    ) -> set[str]:
         stamp = format_time(now)
         ids: set[str] = set()
         for name in (ALL_PLATFORMS, platform):
             for pid, entry in self.set_aside.get(name or "", {}).items():
-                if entry.get("until", "") > stamp:
-                    ids.add(pid)
+                if entry.get("until", "") <= stamp:
+                    continue
+                if catalog and entry.get("catalog", catalog) != catalog:
+                    continue
+                ids.add(pid)
         return ids
 
     def prune(self, now: datetime, window: timedelta) -> None:
@@ -133,16 +145,21 @@ def read_ledger(store: Store) -> tuple[Ledger, str | None]:
     return Ledger.from_json(current[0]), current[1]
 
 
-def update_ledger(store: Store, change: Any) -> Ledger:
-    """Apply ``change(ledger)`` with compare-and-swap, retrying on conflicts."""
-    for _ in range(CAS_ATTEMPTS):
+def update_ledger(store: Store, change: Any, *, rng: random.Random | None = None) -> Ledger:
+    """Apply ``change(ledger)`` with compare-and-swap, retrying on conflicts.
+
+    Retries back off exponentially with full jitter, so writers that collide
+    spread out instead of colliding again in lockstep.
+    """
+    rng = rng or random.Random()
+    for attempt in range(CAS_ATTEMPTS):
         ledger, etag = read_ledger(store)
         change(ledger)
         try:
             store.write_if(LEDGER_KEY, ledger.to_json(), etag=etag)
             return ledger
         except Conflict:
-            continue
+            time.sleep(rng.uniform(0, min(CAS_MAX_BACKOFF, CAS_BASE_BACKOFF * 2**attempt)))
     raise ArtBotError(f"{LEDGER_KEY} kept changing under {CAS_ATTEMPTS} attempts; retry later")
 
 
@@ -163,7 +180,8 @@ def choose(
     """
     horizon = format_time(now - window)
     recent = {pid: at for pid, at in ledger.recent.items() if at > horizon}
-    blocked = set(recent) | ledger.aside_ids(now, platform) | set(exclude)
+    aside = ledger.aside_ids(now, platform, index.fingerprint)
+    blocked = set(recent) | aside | set(exclude)
     ids = index.ids
     count = len(ids)
     if count == 0:
@@ -178,7 +196,7 @@ def choose(
     allowed = [pos for pos, pid in enumerate(ids) if pid not in blocked]
     if allowed:
         return index.get(rng.choice(allowed))
-    unavailable = ledger.aside_ids(now, platform) | set(exclude)
+    unavailable = aside | set(exclude)
     known = set(ids)
     oldest = sorted(
         (at, pid) for pid, at in recent.items() if pid not in unavailable and pid in known

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from .config import check_store_url
-from .errors import Conflict, NotFound, StoreError
+from .errors import Conflict, NotFound, ObjectTooLarge, StoreError
 
 PARTIAL_DIR = ".partial"
 LOCK_DIR = ".locks"
@@ -200,7 +200,7 @@ class DirStore(Store):
         try:
             size = src.stat().st_size
             if max_bytes is not None and size > max_bytes:
-                raise StoreError(f"{self.describe(key)} is {size} bytes, over {max_bytes}")
+                raise ObjectTooLarge(f"{self.describe(key)} is {size} bytes, over {max_bytes}")
             shutil.copyfile(src, dest)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise NotFound(key, self.describe(key)) from None
@@ -349,7 +349,7 @@ class S3Store(Store):
         size = int(resp.get("ContentLength", 0))
         if max_bytes is not None and size > max_bytes:
             resp["Body"].close()
-            raise StoreError(f"{self.describe(key)} is {size} bytes, over {max_bytes}")
+            raise ObjectTooLarge(f"{self.describe(key)} is {size} bytes, over {max_bytes}")
         written = 0
         try:
             with open(dest, "wb") as fh:

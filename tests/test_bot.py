@@ -23,10 +23,11 @@ from soviet_art_bot.errors import (
     ArtBotError,
     ConfigError,
     DuplicateContent,
+    MediaTooLarge,
     PlatformError,
     PostIncomplete,
 )
-from soviet_art_bot.ledger import LEDGER_KEY, read_ledger
+from soviet_art_bot.ledger import LEDGER_KEY, Ledger, read_ledger, slot_key
 from soviet_art_bot.log import Logger
 from soviet_art_bot.platforms.base import Platform, PostResult
 from soviet_art_bot.platforms.outbox import Outbox
@@ -59,6 +60,8 @@ class Scripted(Platform):
             raise PlatformError(self.name, "503 Service Unavailable", status=503, retryable=True)
         if action == "timeout":  # nothing was posted, but we cannot know
             raise PlatformError(self.name, "read timed out", outcome_unknown=True)
+        if action == "too-large":
+            raise MediaTooLarge(self.name, "image is 3,000,000 bytes, over this instance's 2,000,000")
         if action == "duplicate":
             raise DuplicateContent(self.name, "403 You are not allowed to create a Tweet with duplicate content.")
         post = {"id": f"s{len(self.posts) + 1}", "text": request.text, "alt": request.alt_text,
@@ -224,10 +227,16 @@ def test_missing_credentials_fail_before_anything_happens(sample_dir, monkeypatc
 
 def test_refused_repeat_text_switches_painting_for_that_platform_only(sample_dir, tmp_path):
     """A duplicate answer, even to a pending retry, sets the painting aside there."""
-    scripted = Scripted(["timeout", "duplicate", "ok"])
+    scripted = Scripted(["timeout", "duplicate", "duplicate", "ok"])
     outbox = Outbox(tmp_path / "outbox")
     with pytest.raises(PostIncomplete):
         make_bot(sample_dir, tmp_path, outbox, scripted).post(SLOT)
+    # The first duplicate answer to our own pending text may only mean our lost
+    # post is not visible yet: the slot stays pending, nothing else is posted.
+    with pytest.raises(PostIncomplete, match="may exist but was not found yet"):
+        make_bot(sample_dir, tmp_path, outbox, scripted).post(SLOT)
+    assert scripted.posts == []
+    # A second delivery seeing the same answer concludes the text is an old post's.
     result = make_bot(sample_dir, tmp_path, outbox, scripted).post(SLOT)
     assert result["status"] == "posted"
     slot_painting = result["painting"]["id"]
@@ -238,3 +247,47 @@ def test_refused_repeat_text_switches_painting_for_that_platform_only(sample_dir
     aside = read_ledger(sample_dir)[0].set_aside
     assert list(aside["scripted"]) == [slot_painting] and "*" not in aside
     assert set(read_ledger(sample_dir)[0].recent) == {slot_painting, other}
+
+
+def test_unpostable_image_on_one_platform_switches_painting_there(sample_dir, tmp_path):
+    scripted = Scripted(["too-large", "ok"])
+    outbox = Outbox(tmp_path / "outbox")
+    result = make_bot(sample_dir, tmp_path, outbox, scripted).post(SLOT)
+    assert result["status"] == "posted"
+    assert result["posts"]["scripted"]["painting_id"] != result["painting"]["id"]
+    entry = read_ledger(sample_dir)[0].set_aside["scripted"][result["painting"]["id"]]
+    assert "over this instance's" in entry["reason"] and entry["catalog"]  # lapses on re-ingest
+
+
+def test_an_unknown_outcome_stays_pending_until_settled(sample_dir, tmp_path):
+    """Even when the retry cannot read the image, the pending mark is kept."""
+    scripted = Scripted(["timeout"])
+    with pytest.raises(PostIncomplete):
+        make_bot(sample_dir, tmp_path, scripted).post(SLOT)
+    record = json.loads(sample_dir.read(slot_key(SLOT)))
+    first = record["platforms"]["scripted"]
+    image_key = record["painting"]["image"]
+    image = sample_dir.read(image_key)
+    sample_dir.delete(image_key)
+    with pytest.raises(ArtBotError, match="is missing"):
+        make_bot(sample_dir, tmp_path, scripted).post(SLOT)
+    assert json.loads(sample_dir.read(slot_key(SLOT)))["platforms"]["scripted"]["status"] == "pending"
+    sample_dir.write(image_key, image)
+    scripted.script = ["timeout"]
+    with pytest.raises(PostIncomplete):
+        make_bot(sample_dir, tmp_path, scripted).post(SLOT)
+    again = json.loads(sample_dir.read(slot_key(SLOT)))["platforms"]["scripted"]
+    assert again["status"] == "pending" and again["attempt"] == 2
+    assert again["started_at"] == first["started_at"]  # lookups start from the first attempt
+    assert again["text"] == first["text"]
+    result = make_bot(sample_dir, tmp_path, scripted).post(SLOT)
+    assert result["status"] == "posted" and len(scripted.posts) == 1
+
+
+def test_repeat_delivery_repairs_a_ledger_left_behind(sample_dir, tmp_path):
+    """A run cut short after posting but before the ledger write is mended later."""
+    first = make_bot(sample_dir, tmp_path).post(SLOT)
+    sample_dir.write(LEDGER_KEY, Ledger().to_json())
+    again = make_bot(sample_dir, tmp_path).post(SLOT)
+    assert again["status"] == "already-posted"
+    assert read_ledger(sample_dir)[0].recent == {first["painting"]["id"]: "2026-11-26T12:00:00Z"}
