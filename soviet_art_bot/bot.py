@@ -100,6 +100,8 @@ class Bot:
         secrets = secrets or Secrets(ssm_path=settings.ssm_path)
         if secrets.on_secret is None:
             secrets.on_secret = register_secret
+        if set(settings.platforms) - {"outbox"}:
+            secrets.load()
         built = {
             name: platform_registry.create(name, settings, secrets, logger=logger, **clients)
             for name in settings.platforms

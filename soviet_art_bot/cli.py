@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from . import __version__
 from .config import ENV_PLATFORMS, ENV_STORE, Settings, check_store_url
-from .errors import ArtBotError
+from .errors import ArtBotError, ConfigError
 
 DEFAULT_STYLE = "socialist-realism"
 DEFAULT_WIKIART = "https://www.wikiart.org"
@@ -74,17 +75,27 @@ def _parser() -> argparse.ArgumentParser:
         "images, for trying the bot without scraping.",
     )
     sample.add_argument("--store", required=True, help="a directory or s3://BUCKET[/PREFIX]")
-    sample.add_argument("--count", type=int, default=None, help="how many paintings")
+    sample.add_argument("--count", type=_positive, default=None, help="how many paintings")
     return parser
 
 
-def _store_url(option: str | None) -> str:
-    import os
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return number
 
-    value = option or os.environ.get(ENV_STORE)
+
+def _store_url(option: str | None) -> str:
+    value = option if option is not None else os.environ.get(ENV_STORE)
     if not value:
-        raise ArtBotError(f"{ENV_STORE} is not set; pass --store s3://BUCKET[/PREFIX] or a directory")
-    return check_store_url(value, source="--store" if option else ENV_STORE)
+        raise ConfigError(
+            f"{ENV_STORE} is not set; set it (or --store) to s3://BUCKET[/PREFIX] or a directory"
+        )
+    return check_store_url(value, source="--store" if option is not None else ENV_STORE)
 
 
 def _post(args: argparse.Namespace) -> int:

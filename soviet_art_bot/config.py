@@ -126,6 +126,34 @@ def _parse_bool(value: str, name: str) -> bool:
     raise ConfigError(f"{name}={value!r} is not a yes/no value; use true or false")
 
 
+AWS_SETUP_ERRORS = {
+    "NoCredentialsError": "no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY (on Lambda the function's role provides them)",
+    "PartialCredentialsError": "the AWS credentials are incomplete; set both AWS_ACCESS_KEY_ID "
+    "and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE",
+    "NoRegionError": "no AWS region is set; set AWS_REGION (e.g. eu-west-1)",
+    "EndpointConnectionError": "cannot reach the AWS endpoint; check the network, AWS_REGION "
+    "and AWS_ENDPOINT_URL",
+    "ExpiredToken": "the AWS session token has expired; refresh your credentials",
+    "ExpiredTokenException": "the AWS session token has expired; refresh your credentials",
+    "InvalidClientTokenId": "the AWS access key is not valid; check AWS_ACCESS_KEY_ID",
+}
+
+
+def aws_client(service: str) -> Any:
+    """A boto3 client built the same way everywhere: the region from AWS_REGION
+    (boto3 itself only reads AWS_DEFAULT_REGION), the endpoint from
+    AWS_ENDPOINT_URL (read by boto3), so a local S3 can stand in for AWS."""
+    import boto3
+    from botocore.exceptions import NoRegionError
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    try:
+        return boto3.client(service, region_name=region)
+    except NoRegionError:
+        raise ConfigError(f"cannot use AWS {service}: {AWS_SETUP_ERRORS['NoRegionError']}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """The bot's non-secret settings. Safe to log and to show."""
@@ -231,6 +259,11 @@ class Secrets:
         source = f"ssm:{self.ssm_path}" if self.ssm_path else "environment"
         return f"Secrets(source={source!r})"
 
+    def load(self) -> None:
+        """Fetch the secrets now, so an SSM problem is reported as itself
+        (region, credentials, permissions) rather than as missing secrets."""
+        self._load()
+
     def _load(self) -> dict[str, str]:
         if self._values is not None:
             return self._values
@@ -248,13 +281,11 @@ class Secrets:
         return values
 
     def _load_ssm(self) -> dict[str, str]:
-        client = self.ssm_client
-        if client is None:
-            import boto3
-
-            client = self.ssm_client = boto3.client("ssm")
         prefix = f"{self.ssm_path}/"
         values: dict[str, str] = {}
+        if self.ssm_client is None:
+            self.ssm_client = aws_client("ssm")
+        client = self.ssm_client
         try:
             paginator = client.get_paginator("get_parameters_by_path")
             for page in paginator.paginate(Path=self.ssm_path, WithDecryption=True):
@@ -264,6 +295,10 @@ class Secrets:
                         values[name[len(prefix) :]] = param["Value"]
         except Exception as exc:  # botocore errors carry no secret values
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+            if code in AWS_SETUP_ERRORS:
+                raise ConfigError(
+                    f"could not read secrets from SSM under {self.ssm_path}: {AWS_SETUP_ERRORS[code]}"
+                ) from None
             raise ConfigError(
                 f"could not read secrets from SSM under {self.ssm_path} ({code}); check "
                 f"{ENV_SSM_PATH} and that the role may call ssm:GetParametersByPath there"

@@ -18,12 +18,12 @@ import os
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from .config import check_store_url
+from .config import AWS_SETUP_ERRORS, check_store_url
 from .errors import Conflict, NotFound, ObjectTooLarge, StoreError
 
 PARTIAL_DIR = ".partial"
@@ -116,27 +116,44 @@ class DirStore(Store):
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key).split("/"))
 
-    def _tmp(self, key: str) -> IO[bytes]:
-        tmpdir = self.root / PARTIAL_DIR
-        tmpdir.mkdir(parents=True, exist_ok=True)
-        return tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by _commit
-            dir=tmpdir, prefix=key.replace("/", "_") + ".", delete=False
-        )
+    @contextlib.contextmanager
+    def _os_errors(self, action: str, key: str) -> Iterator[None]:
+        """Turn the file system's complaints into one line naming the path and the fix."""
+        try:
+            yield
+        except OSError as exc:
+            raise StoreError(
+                f"cannot {action} {self.describe(key)}: {exc.strerror or exc}; check that "
+                f"{self.root} is a directory this user can read and write"
+            ) from None
 
-    def _commit(self, tmp: IO[bytes], key: str) -> None:
-        tmp.flush()
-        os.fsync(tmp.fileno())
-        tmp.close()
-        dest = self._path(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp.name, dest)
+    def _atomic(self, key: str, fill: Callable[[IO[bytes]], None]) -> None:
+        """Write through a temporary file under .partial/, then rename it into place."""
+        with self._os_errors("write", key):
+            tmpdir = self.root / PARTIAL_DIR
+            tmpdir.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=tmpdir, prefix=key.replace("/", "_") + ".")
+            try:
+                with os.fdopen(fd, "wb") as tmp:
+                    fill(tmp)
+                    tmp.flush()
+                    os.fsync(tmp.fileno())
+                dest = self._path(key)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp_name, dest)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+                raise
 
     @contextlib.contextmanager
     def _locked(self, key: str) -> Iterator[None]:
         lockdir = self.root / LOCK_DIR
-        lockdir.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock"
-        with open(lockdir / name, "a+b") as fh:
+        with self._os_errors("lock", key):
+            lockdir.mkdir(parents=True, exist_ok=True)
+            fh = open(lockdir / name, "a+b")  # noqa: SIM115 - closed below
+        with fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
                 yield
@@ -164,18 +181,17 @@ class DirStore(Store):
 
     def head(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
-        if not path.is_file():
-            return None
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        return ObjectInfo(key, path.stat().st_size, digest.hexdigest())
+        with self._os_errors("read", key):
+            if not path.is_file():
+                return None
+            digest = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            return ObjectInfo(key, path.stat().st_size, digest.hexdigest())
 
     def write(self, key: str, data: bytes, *, content_type: str | None = None) -> str:
-        with self._tmp(key) as tmp:
-            tmp.write(data)
-            self._commit(tmp, key)
+        self._atomic(key, lambda tmp: tmp.write(data))
         return self._etag(data)
 
     def write_if(self, key: str, data: bytes, *, etag: str | None) -> str:
@@ -188,11 +204,14 @@ class DirStore(Store):
 
     def write_file(self, key: str, path: Path, *, content_type: str | None = None) -> str:
         digest = hashlib.sha256()
-        with self._tmp(key) as tmp, open(path, "rb") as src:
-            for chunk in iter(lambda: src.read(1 << 20), b""):
-                digest.update(chunk)
-                tmp.write(chunk)
-            self._commit(tmp, key)
+
+        def fill(tmp: IO[bytes]) -> None:
+            with open(path, "rb") as src:
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    digest.update(chunk)
+                    tmp.write(chunk)
+
+        self._atomic(key, fill)
         return digest.hexdigest()
 
     def download(self, key: str, dest: Path, *, max_bytes: int | None = None) -> int:
@@ -201,9 +220,12 @@ class DirStore(Store):
             size = src.stat().st_size
             if max_bytes is not None and size > max_bytes:
                 raise ObjectTooLarge(f"{self.describe(key)} is {size} bytes, over {max_bytes}")
-            shutil.copyfile(src, dest)
+            with self._os_errors("read", key):
+                shutil.copyfile(src, dest)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise NotFound(key, self.describe(key)) from None
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.describe(key)}: {exc.strerror}") from None
         return size
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
@@ -222,7 +244,7 @@ class DirStore(Store):
                     yield ObjectInfo(key, st.st_size, f"{st.st_mtime_ns:x}-{st.st_size:x}")
 
     def delete(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with self._os_errors("delete", key), contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
 
     def clean_partials(self) -> int:
@@ -254,9 +276,9 @@ class S3Store(Store):
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
+            from .config import aws_client
 
-            self._client = boto3.client("s3")
+            self._client = aws_client("s3")
         return self._client
 
     def _key(self, key: str) -> str:
@@ -269,6 +291,8 @@ class S3Store(Store):
             return NotFound(key, self.describe(key))
         if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
             return Conflict(self.describe(key))
+        if code in AWS_SETUP_ERRORS:
+            return StoreError(f"cannot {action} {self.describe(key)}: {AWS_SETUP_ERRORS[code]}")
         if code == "NoSuchBucket":
             return StoreError(
                 f"bucket {self.bucket} does not exist; create it or fix ART_BOT_STORE"

@@ -149,3 +149,25 @@ def test_sample_then_post(env, tmp_path):
     proc = run(["post", "--store", str(tmp_path / "s"), "--platforms", "outbox"], env)
     assert proc.returncode == 0, proc.stderr
     assert len(list((tmp_path / "outbox").glob("*.json"))) == 1
+
+
+def test_a_store_that_cannot_be_written(env, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    proc = run(["sample", "--store", str(blocker / "collection"), "--count", "1"], env)
+    assert_one_error_line(proc, "cannot write", "a directory this user can read and write")
+
+
+def test_secrets_from_ssm_without_a_region(env, collection, tmp_path):
+    env = {k: v for k, v in env.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    env.update(ART_BOT_SSM_PATH="/soviet-art-bot", AWS_ENDPOINT_URL="http://127.0.0.1:9")
+    proc = run(["post", "--store", str(collection[0].root), "--platforms", "x"], env)
+    assert_one_error_line(proc, "no AWS region is set; set AWS_REGION")
+    assert_nothing_posted(tmp_path)
+
+
+@pytest.mark.parametrize("count", ["0", "-5"])
+def test_sample_needs_a_positive_count(env, tmp_path, count):
+    proc = run(["sample", "--store", str(tmp_path / "s"), "--count", count], env)
+    assert proc.returncode == 2 and "--count" in proc.stderr
+    assert not (tmp_path / "s").exists()
