@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def main() -> int:
 
     event = json.loads((ROOT / "event.json").read_text())
     event["time"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    while list(outbox.glob(f"{event['time'].replace(':', '-')}--*.json")):
+        time.sleep(0.2)  # a slot is one second wide: each demo run gets its own
+        event["time"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     DEMO.mkdir(exist_ok=True)
     event_path = DEMO / "event.json"
     event_path.write_text(json.dumps(event, indent=2))

@@ -170,6 +170,7 @@ class _SlotRun:
 
     def _acquire(self) -> bool:
         """Hold the slot's lease; False if the slot needs nothing more."""
+        waiting = False
         while True:
             current = self.store.read_versioned(self.key)
             if current is None:
@@ -202,6 +203,11 @@ class _SlotRun:
                 return False
             lease = self.record.get("lease") or {}
             if lease.get("owner") not in (None, self.owner) and lease.get("until", 0) > time.time():
+                if not waiting:
+                    waiting = True
+                    until = datetime.fromtimestamp(lease["until"], UTC)
+                    self.log.info("wait_for_lease", outcome="waiting",
+                                  lease_until=format_time(until))  # fmt: skip
                 if time.monotonic() + POLL_SECONDS >= self.deadline:
                     raise SlotBusy(
                         f"slot {self.slot_s} is being posted by another invocation; "

@@ -220,8 +220,12 @@ def build_index(store: Store, paintings: list[Painting], etag: str) -> CatalogIn
     return CatalogIndex(store, prefix, ids)
 
 
-def load_index(store: Store) -> CatalogIndex:
-    """The index of the store's current catalog, validating and indexing it if new."""
+def load_index(store: Store, *, validate: bool = False) -> CatalogIndex:
+    """The index of the store's current catalog, validating and indexing it if new.
+
+    ``validate`` re-reads and checks the whole catalog even when an index of
+    it exists (``soviet-art-bot check``); a post trusts the index.
+    """
     info = store.head(CATALOG_KEY)
     if info is None:
         raise CatalogError(
@@ -229,11 +233,12 @@ def load_index(store: Store) -> CatalogIndex:
             "or write a catalog by hand"
         )
     prefix = f"{INDEX_PREFIX}/{_fingerprint(info.etag)}"
-    try:
-        manifest = json.loads(store.read(f"{prefix}/manifest.json"))
-        return CatalogIndex(store, prefix, manifest["ids"], manifest["shard_size"])
-    except NotFound:
-        pass
+    if not validate:
+        try:
+            manifest = json.loads(store.read(f"{prefix}/manifest.json"))
+            return CatalogIndex(store, prefix, manifest["ids"], manifest["shard_size"])
+        except NotFound:
+            pass
     current = store.read_versioned(CATALOG_KEY)
     if current is None:
         raise CatalogError(f"{store.describe(CATALOG_KEY)} vanished while being read; retry")

@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check",
         help="validate a store's catalog.json",
-        description="Validate catalog.json (for example one written by hand) and index it.",
+        description="Validate catalog.json (for example one written by hand or uploaded) "
+        "and index it, so that the next post reads one shard instead of the whole catalog.",
     )
     check.add_argument("--store", help=f"s3://BUCKET[/PREFIX] or a directory (env {ENV_STORE})")
 
@@ -140,8 +141,8 @@ def _check(args: argparse.Namespace) -> int:
     from .store import open_store
 
     store = open_store(_store_url(args.store))
-    index = load_index(store)
-    print(f"{store.describe('catalog.json')}: valid, {len(index)} paintings")
+    index = load_index(store, validate=True)
+    print(f"{store.describe('catalog.json')}: valid, {len(index)} paintings (indexed for posting)")
     return 0
 
 

@@ -196,7 +196,9 @@ class Settings:
                 f"{ENV_STORE} is not set; set it (or --store) to s3://BUCKET[/PREFIX] "
                 "or a directory holding catalog.json"
             )
-        store_value = check_store_url(store_value, source="--store" if store else ENV_STORE)
+        store_value = check_store_url(
+            store_value, source="--store" if store is not None else ENV_STORE
+        )
         platforms_value = pick(platforms, ENV_PLATFORMS)
         if platforms_value is None:
             raise ConfigError(
@@ -206,7 +208,7 @@ class Settings:
         kwargs: dict[str, Any] = {
             "store": store_value,
             "platforms": parse_platforms(
-                platforms_value, source="--platforms" if platforms else ENV_PLATFORMS
+                platforms_value, source="--platforms" if platforms is not None else ENV_PLATFORMS
             ),
         }
         if (value := pick(outbox_dir, ENV_OUTBOX_DIR)) is not None:

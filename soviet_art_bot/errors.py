@@ -31,7 +31,16 @@ from __future__ import annotations
 
 
 class ArtBotError(Exception):
-    """Base of every error the bot raises deliberately."""
+    """Base of every error the bot raises deliberately.
+
+    Its text is redacted: a message built from a library's exception could
+    quote a request, and Lambda reports ``str(exc)`` as the error message.
+    """
+
+    def __str__(self) -> str:
+        from .log import redact
+
+        return redact(super().__str__())
 
 
 class ConfigError(ArtBotError):

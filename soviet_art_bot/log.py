@@ -60,6 +60,9 @@ class Logger:
             **self.context,
             **{k: v for k, v in fields.items() if v is not None},
         }
+        # Redact the values before encoding (JSON escaping could hide a secret
+        # holding a quote or a backslash), and the encoded line once more.
+        record = {k: redact(v) if isinstance(v, str) else v for k, v in record.items()}
         line = redact(json.dumps(record, ensure_ascii=False, default=str))
         with _lock:
             self.stream.write(line + "\n")
@@ -75,11 +78,13 @@ class Logger:
         self.log("error", step, **fields)
 
     @contextmanager
-    def timed(self, step: str, **fields: Any) -> Iterator[dict[str, Any]]:
+    def timed(self, step: str, *, final: bool = False, **fields: Any) -> Iterator[dict[str, Any]]:
         """Log ``step`` once it ends, with its duration and ``outcome``.
 
-        The caller may add fields to the yielded dict (``outcome`` included);
-        an exception logs ``outcome: "error"`` with its message and re-raises.
+        The caller may add fields to the yielded dict (``outcome`` included).
+        An exception is logged with its message by the innermost step it
+        passes through; enclosing steps log only ``outcome: "error"``, unless
+        ``final`` (the summary line of an invocation), which repeats it.
         """
         extra: dict[str, Any] = {}
         start = time.perf_counter()
@@ -87,9 +92,14 @@ class Logger:
             yield extra
         except BaseException as exc:
             duration = round((time.perf_counter() - start) * 1000, 1)
-            self.error(
-                step, **fields, **extra, outcome="error", error=str(exc), duration_ms=duration
-            )
+            seen = getattr(exc, "_art_bot_logged", False)
+            error = str(exc) if final or not seen else None
+            self.error(step, **fields, **extra, outcome="error", error=error,
+                       error_type=type(exc).__name__, duration_ms=duration)  # fmt: skip
+            try:
+                exc._art_bot_logged = True  # type: ignore[attr-defined]
+            except AttributeError:  # some built-in exceptions take no attributes
+                pass
             raise
         duration = round((time.perf_counter() - start) * 1000, 1)
         extra.setdefault("outcome", "ok")
