@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+from collections.abc import Iterator
 
 from .catalog import Painting, write_catalog
 from .store import Store
@@ -48,13 +49,17 @@ def make_image(width: int, height: int, *, seed: str = "", fmt: str = "JPEG") ->
 
 
 def sample_paintings(count: int | None = None, *, scale: float = 0.5) -> list[tuple[Painting, bytes]]:
-    """``count`` paintings (default: the real ones) with generated images.
+    """``count`` paintings (default: the real ones) with generated images."""
+    return list(iter_sample(count, scale=scale))
+
+
+def iter_sample(count: int | None = None, *, scale: float = 0.5) -> Iterator[tuple[Painting, bytes]]:
+    """One painting at a time, so a large sample never sits in memory.
 
     Past the real list, entries repeat its metadata with a numbered title and
     a derived id, which is what the larger test collections need.
     """
     count = len(REAL_PAINTINGS) if count is None else count
-    result: list[tuple[Painting, bytes]] = []
     for i in range(count):
         pid, title, artist, year, slug, width, height = REAL_PAINTINGS[i % len(REAL_PAINTINGS)]
         if i >= len(REAL_PAINTINGS):
@@ -74,15 +79,14 @@ def sample_paintings(count: int | None = None, *, scale: float = 0.5) -> list[tu
             bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
         )
-        result.append((painting, data))
-    return result
+        yield painting, data
 
 
 def write_sample(store: Store, count: int | None = None, *, scale: float = 0.5) -> list[Painting]:
     """Fill ``store`` with a sample collection; images first, catalog last."""
-    items = sample_paintings(count, scale=scale)
-    for painting, data in items:
+    paintings = []
+    for painting, data in iter_sample(count, scale=scale):
         store.write(painting.image, data, content_type="image/jpeg")
-    paintings = [p for p, _ in items]
+        paintings.append(painting)
     write_catalog(store, paintings, source="sample:socialist-realism")
     return paintings

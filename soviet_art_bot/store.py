@@ -37,6 +37,8 @@ class ObjectInfo:
     key: str
     size: int
     etag: str
+    """A version tag. ``head`` and ``read_versioned`` give the one compare-and-swap
+    uses; a directory's ``list`` gives a cheaper one (mtime and size)."""
 
 
 def check_key(key: str) -> str:
@@ -149,7 +151,9 @@ class DirStore(Store):
     @contextlib.contextmanager
     def _locked(self, key: str) -> Iterator[None]:
         lockdir = self.root / LOCK_DIR
-        name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock"
+        # 256 lock files at most, shared by keys with the same hash prefix: the
+        # locks never pile up, and two keys rarely wait for each other.
+        name = hashlib.sha256(key.encode()).hexdigest()[:2] + ".lock"
         with self._os_errors("lock", key):
             lockdir.mkdir(parents=True, exist_ok=True)
             fh = open(lockdir / name, "a+b")  # noqa: SIM115 - closed below
