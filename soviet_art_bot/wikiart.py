@@ -16,8 +16,10 @@ full window apart can arrive a few milliseconds closer together.
 
 The listing JSON is validated here: the envelope (:func:`parse_envelope`) and
 each painting object (:func:`parse_painting`), which turns WikiArt's fields
-into plain text (HTML entities decoded exactly once) and refuses unusable
-objects with a reason the ingest reports.
+into plain text (markup tags dropped, HTML entities decoded exactly once: see
+:func:`plain_text`) and refuses unusable objects with a reason the ingest
+reports. The listing is read for at most ``MAX_PAGES`` pages, so a server
+whose pages never end cannot keep an ingest running forever.
 """
 
 from __future__ import annotations
@@ -56,11 +58,27 @@ LISTING_GUARD, IMAGE_GUARD = 0.1, 0.04
 MAX_LISTING_BYTES = 8 * 1024 * 1024
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
 MAX_REDIRECTS = 3
+# The most listing pages one ingest reads. WikiArt's largest styles fill a few
+# hundred pages of 60; a listing still going after this many is not WikiArt's.
+MAX_PAGES = 2000
 USER_AGENT = f"soviet-art-bot/{__version__} (+https://github.com/soviet-art-bot)"
 
 _ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
 _STYLE = re.compile(r"[0-9a-z][0-9a-z_-]{0,99}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+# Markup in the raw (still escaped) text: an HTML element's tag, opening or
+# closing, or a comment. Only real element names count, so that "1 < 2" or an
+# unescaped "<Unknown>" stays text; a tag never spans another '<' or '>'.
+_BREAKING = "br|p|div|li|ul|ol|dl|dt|dd|tr|td|th|table|h[1-6]|hr|blockquote|pre|center"
+_INLINE = (
+    "a|abbr|b|bdi|bdo|big|cite|code|del|dfn|em|font|i|img|ins|kbd|mark|nobr|q|s|samp|"
+    "small|span|strike|strong|sub|sup|tbody|thead|tt|u|var|wbr|script|style|noscript"
+)
+_TAG = re.compile(
+    rf"<!--.*?-->|</?(?:{_BREAKING}|{_INLINE})(?=[\s/>])[^<>]*>", re.DOTALL | re.IGNORECASE
+)
+# Tags that break a line or a block separate words, so they become a space.
+_BREAK = re.compile(rf"</?(?:{_BREAKING})(?=[\s/>])", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------
@@ -268,14 +286,22 @@ class ListingPage:
     page_size: int | None
 
 
-def plain_text(value: str) -> str:
-    """Decode HTML entities exactly once and drop control characters.
+def _drop_tag(match: re.Match[str]) -> str:
+    return " " if _BREAK.match(match.group()) else ""
 
-    WikiArt escapes titles for HTML (``Lenin&#39;s``); a doubly escaped one
-    (``&amp;#39;``) is decoded once to ``&#39;``, which is what its author
-    typed, so nothing is ever unescaped twice.
+
+def plain_text(value: str) -> str:
+    """Drop markup tags, then decode HTML entities exactly once; drop control characters.
+
+    WikiArt's titles and names are HTML-escaped text (``Lenin&#39;s``), so a
+    tag that is there *before* decoding (``<b>Bold</b>``, ``<i>``, ``<br>``)
+    is markup: it is removed (a line or block break becomes a space, an inline
+    tag leaves nothing). An escaped tag (``&lt;b&gt;``) is text its author
+    typed: it decodes to a literal ``<b>`` and stays. For the same reason a
+    doubly escaped entity (``&amp;#39;``) is decoded once, to ``&#39;``, and
+    nothing is ever unescaped twice.
     """
-    text = html.unescape(value)
+    text = html.unescape(_TAG.sub(_drop_tag, value))
     text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
     return " ".join(text.split())
 
@@ -420,6 +446,7 @@ class WikiArtClient:
         deadline: float = 300.0,
         max_image_bytes: int = MAX_IMAGE_BYTES,
         pool_size: int = 16,
+        max_pages: int = MAX_PAGES,
         rng: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -428,6 +455,7 @@ class WikiArtClient:
         self.timeout = timeout
         self.deadline = deadline
         self.max_image_bytes = max_image_bytes
+        self.max_pages = max_pages
         self.stats = RequestStats()
         self._session = session
         self._own_session = session is None
@@ -588,7 +616,12 @@ class WikiArtClient:
         return parse_envelope(got.body, url, number)
 
     def pages(self, style: str) -> Iterator[ListingPage]:
-        """Pages 1, 2, ... until one is empty or ``AllPaintingsCount`` objects were seen."""
+        """Pages 1, 2, ... until one is empty or ``AllPaintingsCount`` objects were seen.
+
+        Raises :class:`ListingError` rather than read past ``max_pages``: a
+        listing that sends new paintings on every page without end (no count,
+        or a count it never reaches) would otherwise never stop.
+        """
         seen = 0
         number = 1
         previous: list[Any] | None = None
@@ -601,6 +634,14 @@ class WikiArtClient:
             seen += len(page.paintings)
             if page.total is not None and seen >= page.total:
                 return
+            if number >= self.max_pages:
+                raise ListingError(
+                    page.url,
+                    f"the listing has not ended after {number} pages ({seen} paintings, "
+                    f"AllPaintingsCount {page.total if page.total is not None else 'not given'}); "
+                    "check --wikiart-url points at WikiArt or a faithful mirror (if a style "
+                    "really has more, raise MAX_PAGES in soviet_art_bot/wikiart.py)",
+                )
             number += 1
 
     def image(self, url: str) -> Fetched:

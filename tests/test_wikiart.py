@@ -12,6 +12,7 @@ from fake_wikiart import FakeImage, FakeWikiArt, make_picture, most_in_any_windo
 
 from soviet_art_bot.errors import IngestError
 from soviet_art_bot.wikiart import (
+    MAX_PAGES,
     ImageRefused,
     InvalidPainting,
     ListingError,
@@ -125,6 +126,30 @@ def test_a_server_that_repeats_its_last_page_does_not_loop_forever(
         fake.raw_pages[number] = json.dumps(same).encode()
     assert [p.number for p in client.pages("socialist-realism")] == [1]
     assert fake.requests["listing"] == 2
+
+
+def test_a_listing_that_never_ends_stops_at_the_page_cap(fake: FakeWikiArt) -> None:
+    """Distinct paintings on every page and no count: stop, naming the URL and the fix."""
+    fake.report_total = False
+    for number in range(1, 6):  # more distinct, non-empty pages than the cap
+        page = {"Paintings": [{"id": f"p{number}", "title": "T"}], "AllPaintingsCount": None}
+        fake.raw_pages[number] = json.dumps(page).encode()
+    with WikiArtClient(fake.origin, retry=FAST, max_pages=3) as client:
+        pages = client.pages("socialist-realism")
+        assert [next(pages).number for _ in range(3)] == [1, 2, 3]
+        with pytest.raises(ListingError) as info:
+            next(pages)
+    message = str(info.value)
+    assert f"{fake.origin}/en/paintings-by-style/socialist-realism?json=2&page=3" in message
+    assert "not ended after 3 pages" in message and "--wikiart-url" in message
+    assert "MAX_PAGES" in message
+    assert fake.requests["listing"] == 3  # nothing read past the cap
+    assert isinstance(info.value, IngestError)
+
+
+def test_the_page_cap_is_far_above_any_real_style() -> None:
+    with WikiArtClient() as client:  # no request: the session is built lazily
+        assert client.max_pages == MAX_PAGES >= 1000
 
 
 def test_any_style_slug_is_read(client: WikiArtClient, fake: FakeWikiArt) -> None:
@@ -323,6 +348,35 @@ def test_html_entities_are_decoded_exactly_once() -> None:
     assert painting.artist == "Andrzej Wróblewski"
     double = parse_painting(_raw(title="Workers&amp;#39; Settlement"), ORIGIN)
     assert double.title == "Workers&#39; Settlement"
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("<b>Bold</b> worker", "Bold worker"),
+        ("<i>Pravda</i> reader", "Pravda reader"),
+        ("Line one<br>Line two", "Line one Line two"),
+        ("Line one<BR />Line two", "Line one Line two"),
+        ("<p>Study</p><p>for &#39;Bread&#39;</p>", "Study for 'Bread'"),
+        ('<a href="/en/x" class="t">Worker</a>&#39;s song', "Worker's song"),
+        ("W<i>or</i>ker<!-- note -->", "Worker"),
+        # Escaped markup is text its author typed: decoded once, and kept.
+        ("&lt;b&gt;Not markup&lt;/b&gt;", "<b>Not markup</b>"),
+        ("&amp;lt;b&amp;gt;", "&lt;b&gt;"),
+        # A '<' that starts no HTML tag is text too.
+        ("1 < 2 and 3 > 2", "1 < 2 and 3 > 2"),
+        ("Portrait of <Unknown>", "Portrait of <Unknown>"),
+    ],
+)
+def test_markup_tags_are_stripped_before_entities_are_decoded(raw: str, plain: str) -> None:
+    painting = parse_painting(_raw(title=raw, artistName=f"<b>{raw}</b>"), ORIGIN)
+    assert painting.title == plain
+    assert painting.artist == plain
+
+
+def test_a_title_that_is_only_markup_is_no_title() -> None:
+    with pytest.raises(InvalidPainting, match="no title"):
+        parse_painting(_raw(title="<b></b><br>"), ORIGIN)
 
 
 def test_titles_stay_plain_text_on_one_line() -> None:
