@@ -17,6 +17,7 @@ Pillow is imported lazily: the Lambda never loads this module.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import threading
@@ -83,15 +84,55 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+# What a body that is not an image usually turns out to be, by its first bytes.
+_OTHER_MAGIC = (
+    (b"%PDF-", "a PDF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"\x00\x00\x01\x00", "an icon (ICO)"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b\x08", "gzip-compressed data"),
+)
+_FTYP = {b"avif": "AVIF", b"avis": "AVIF", b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF"}
+_ACCEPTED = "a JPEG/PNG/GIF/WebP image"
+
+
 def _what_is_it(data: bytes) -> str:
-    head = data[:512].lstrip().lower()
+    """Why ``data`` (no known image signature) is refused: what it looks like instead.
+
+    A server that answers an image URL with something else is usually serving
+    an error page, a vector drawing or another format; saying which lets the
+    operator tell a throttled or broken mirror from a painting in an unusual
+    format.
+    """
     if not data:
-        return "empty body"
-    if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in head:
-        return "not an image: HTML was served"
+        return "empty body: no image was served"
+    for magic, name in _OTHER_MAGIC:
+        if data.startswith(magic):
+            return f"not {_ACCEPTED} (looks like {name})"
+    if data.startswith(b"BM") and data[6:10] == b"\0\0\0\0":  # reserved: zero
+        return f"not {_ACCEPTED} (looks like BMP)"
+    if data[4:8] == b"ftyp":
+        name = _FTYP.get(data[8:12], f"an ISO media file ({data[8:12].decode('latin-1')!r})")
+        return f"not {_ACCEPTED} (looks like {name})"
+    head = data[:1024].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return f"not {_ACCEPTED} (looks like HTML: an error or other web page was served)"
+    if b"<svg" in head and b"<html" not in head:
+        return f"not {_ACCEPTED} (looks like SVG)"
+    if head.startswith(b"<?xml"):
+        return f"not {_ACCEPTED} (looks like XML)"
+    if any(tag in head for tag in (b"<html", b"<head", b"<body", b"<title")):
+        return f"not {_ACCEPTED} (looks like HTML: an error or other web page was served)"
     if head.startswith((b"{", b"[")):
-        return "not an image: JSON was served"
-    return f"not an image: unknown content starting {data[:8].hex()}"
+        return f"not {_ACCEPTED} (looks like JSON)"
+    try:  # incremental, so a character cut at byte 256 is not an error
+        text = codecs.getincrementaldecoder("utf-8")().decode(data[:256])
+    except UnicodeDecodeError:
+        text = ""
+    if text.strip() and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return f"not {_ACCEPTED} (looks like plain text)"
+    return f"not {_ACCEPTED} (unknown content starting {data[:8].hex()})"
 
 
 def _open(data: bytes, fmt: str, max_pixels: int) -> Any:

@@ -76,9 +76,47 @@ def test_small_limits_are_met_by_shrinking_when_quality_alone_cannot() -> None:
     assert abs(result.width / result.height - 1.5) < 0.02
 
 
-def test_html_served_as_an_image_is_refused() -> None:
-    with pytest.raises(ImageRejected, match="HTML"):
-        normalise(b"<!DOCTYPE html><html><body>Too many requests</body></html>")
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect/></svg>'
+NOT_AN_IMAGE = "not a JPEG/PNG/GIF/WebP image"
+
+
+@pytest.mark.parametrize(
+    ("body", "looks_like"),
+    [
+        (SVG, "SVG"),
+        (b'<?xml version="1.0" encoding="UTF-8"?>\n' + SVG, "SVG"),
+        (b'\xef\xbb\xbf<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN">'
+         + SVG, "SVG"),  # fmt: skip
+        (b"<!DOCTYPE html><html><body>Too many requests</body></html>", "HTML"),
+        (b"<!doctype html><html><body>" + SVG + b"</body></html>", "HTML"),  # a page, with an icon
+        (b"\n  <title>403 Forbidden</title>", "HTML"),
+        (b'<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>', "XML"),
+        (b'{"error": "slow down"}', "JSON"),
+        (b"Too Many Requests\n", "plain text"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3", "a PDF"),
+        (b"BM\x36\x00\x0c\x00\x00\x00\x00\x00\x36\x00", "BMP"),
+        (b"II*\x00\x08\x00\x00\x00", "TIFF"),
+        (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00", "AVIF"),
+    ],
+)
+def test_content_that_is_not_an_image_is_refused_saying_what_it_looks_like(
+    body: bytes, looks_like: str
+) -> None:
+    with pytest.raises(ImageRejected) as info:
+        normalise(body)
+    assert info.value.reason.startswith(f"{NOT_AN_IMAGE} (looks like {looks_like}")
+
+
+def test_unrecognised_bytes_are_refused_naming_how_they_start() -> None:
+    with pytest.raises(ImageRejected) as info:
+        normalise(bytes(range(1, 40)))
+    assert info.value.reason == f"{NOT_AN_IMAGE} (unknown content starting 0102030405060708)"
+
+
+def test_a_gif_is_accepted_and_stored_as_a_jpeg() -> None:
+    data = make_picture(64, 48, seed="gif", fmt="GIF")
+    result = normalise(data)
+    assert (result.format, result.width, result.height) == ("JPEG", 64, 48)
 
 
 def test_a_truncated_jpeg_is_refused() -> None:
@@ -107,5 +145,5 @@ def test_garbage_behind_a_jpeg_signature_is_refused() -> None:
 
 
 def test_an_empty_body_is_refused() -> None:
-    with pytest.raises(ImageRejected, match="empty"):
+    with pytest.raises(ImageRejected, match="empty body"):
         normalise(b"")
