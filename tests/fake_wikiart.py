@@ -96,7 +96,9 @@ class FakeImage:
     ``behaviour``: ``ok`` (serve the body), ``chunked`` (stream ``chunked_size``
     bytes without a Content-Length), ``huge-length`` (claim a giant
     Content-Length), ``status`` (answer ``status`` every time), ``redirect``
-    (302 to ``location``).
+    (302 to ``location``). With a ``gate``, the request is counted on arrival
+    but not answered until the gate is set (at most a minute): a download
+    that is certainly still in flight when a test acts.
     """
 
     body: bytes | None = None
@@ -106,6 +108,7 @@ class FakeImage:
     status: int = 200
     location: str = ""
     chunked_size: int = 0
+    gate: threading.Event | None = None
 
     def data(self) -> bytes:
         if self.body is None:
@@ -158,6 +161,8 @@ class FakeWikiArt:
         self.paths: Counter[str] = Counter()  # by path
         self.injected: Counter[str] = Counter()
         self.arrivals: dict[str, list[float]] = {"listing": [], "image": []}
+        self.in_flight: Counter[str] = Counter()  # by kind: arrived, not yet answered
+        self.peak_in_flight: Counter[str] = Counter()
         self._inject: dict[str, deque[int | str]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -299,6 +304,8 @@ class FakeWikiArt:
             within = self.windows[kind].arrive(now)
             if not within:
                 self.violations[kind] += 1
+            self.in_flight[kind] += 1
+            self.peak_in_flight[kind] = max(self.peak_in_flight[kind], self.in_flight[kind])
             injected = None
             for target in (path, kind):
                 queue = self._inject.get(target)
@@ -307,6 +314,10 @@ class FakeWikiArt:
                     self.injected[str(injected)] += 1
                     break
         return within, injected
+
+    def _answered(self, kind: str) -> None:
+        with self._lock:
+            self.in_flight[kind] -= 1
 
     def listing(self, style: str, page: int) -> dict[str, Any] | None:
         if style != self.style:
@@ -380,6 +391,17 @@ class _Handler(BaseHTTPRequestHandler):
         kind = "listing" if match else "image"
         path = unquote(parts.path)
         within, injected = fake._admit(kind, path)
+        try:
+            self._answer(match, path, within, injected)
+        finally:
+            fake._answered(kind)
+
+    def _answer(
+        self, match: re.Match[str] | None, path: str, within: bool,
+        injected: int | str | None,
+    ) -> None:  # fmt: skip
+        fake = self.fake
+        parts = urlsplit(self.path)
         if fake.latency:
             time.sleep(fake.latency)
         if not within:
@@ -409,6 +431,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, json.dumps(doc).encode(), "application/json; charset=utf-8")
             return
         image = fake.images.get(path)
+        if image is not None and image.gate is not None:
+            image.gate.wait(60)
         if image is None:
             self._send(404, b"<html>not found</html>", "text/html")
         elif image.behaviour == "status":
