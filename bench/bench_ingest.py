@@ -53,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, help="directory store (default: a temporary one)")
     args = parser.parse_args(argv)
     if not (args.fixtures / "page-1.json").is_file():
-        print(f"no listing fixtures at {args.fixtures}; pass --fixtures DIR", file=sys.stderr)
+        print(
+            f"bench_ingest: no WikiArt listing fixtures (page-1.json, page-2.json, ...) in "
+            f"{args.fixtures.resolve()}; pass --fixtures DIR, a directory of listing pages "
+            "such as shared/fixtures/wikiart/socialist-realism",
+            file=sys.stderr,
+        )
         return 2
 
     fake = subprocess.Popen(
