@@ -3,10 +3,11 @@
 It serves what the bot uses, with the PDS's rules where they matter:
 ``createSession`` checks the app password and counts logins (the real one is
 rate limited), access and refresh tokens are JWTs with an expiry that
-``refreshSession`` rotates, ``uploadBlob`` refuses blobs over 2,000,000 bytes,
-``createRecord`` checks the post (text within 300 graphemes, an images embed
-whose blob was uploaded by this account, with the size and type it was
-uploaded with, and non-empty alt text) and refuses a record key that is
+``refreshSession`` rotates, ``uploadBlob`` refuses a body over the PDS's
+upload cap with 413, ``createRecord`` checks the post (text within 300
+graphemes, an images embed whose blob was uploaded by this account, with the
+size and type it was uploaded with, at most 2,000,000 bytes (else
+``BlobTooLarge``), and non-empty alt text) and refuses a record key that is
 already taken, as the real PDS does (with a 500 today). ``getRecord``
 answers ``RecordNotFound`` for a missing key.
 
@@ -78,6 +79,8 @@ class FakeBluesky:
     access_ttl: float = 7200.0  # seconds, as bsky.social's access tokens
     refresh_ttl: float = 90 * 86400.0
     duplicate_status: int = 500  # what createRecord answers for a taken key
+    upload_limit: int = 5 * 1024 * 1024  # the PDS's own upload cap: 413 above it
+    blob_limit: int = BLOB_LIMIT  # app.bsky.embed.images: createRecord refuses a larger blob
 
     posts: dict[str, dict[str, Any]] = field(default_factory=dict)  # rkey -> record
     blobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # cid -> meta
@@ -268,9 +271,8 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
                 return 200, fake._tokens()
 
         def _upload_blob(self, body: bytes) -> tuple[int, Any]:
-            if len(body) > BLOB_LIMIT:
-                return 400, {"error": "BlobTooLarge",
-                             "message": f"blob is {len(body)} bytes, limit {BLOB_LIMIT}"}  # fmt: skip
+            if len(body) > fake.upload_limit:
+                return 413, {"error": "PayloadTooLarge", "message": "request entity too large"}
             if not body:
                 return 400, {"error": "InvalidRequest", "message": "empty blob"}
             mime = self.headers.get("Content-Type", "application/octet-stream")
@@ -301,6 +303,8 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
             if not isinstance(record.get("createdAt"), str):
                 return self._invalid("Invalid app.bsky.feed.post record: createdAt")
             problem = self._check_embed(record.get("embed"))
+            if problem and problem.startswith("This file is too large"):
+                return 400, {"error": "BlobTooLarge", "message": problem}
             if problem:
                 return self._invalid(f"Invalid app.bsky.feed.post record: {problem}")
             with fake.lock:
@@ -340,8 +344,9 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
                     return f"embed/images/image: blob {ref!r} was not uploaded"
                 if blob.get("size") != meta["size"] or blob.get("mimeType") != meta["mimeType"]:
                     return "embed/images/image: blob size or mimeType do not match the upload"
-                if meta["size"] > BLOB_LIMIT:
-                    return "embed/images/image: blob is too large"
+                if meta["size"] > fake.blob_limit:
+                    return (f"This file is too large. It is {meta['size']} but the maximum "
+                            f"size is {fake.blob_limit}.")  # fmt: skip
                 if not meta["mimeType"].startswith("image/"):
                     return "embed/images/image: blob is not an image"
                 ratio = image.get("aspectRatio")

@@ -14,7 +14,14 @@ from fake_bluesky import APP_PASSWORD, FakeBluesky, blob_cid, graphemes
 from soviet_art_bot.caption import alt_text
 from soviet_art_bot.catalog import Painting
 from soviet_art_bot.config import Secrets, Settings
-from soviet_art_bot.errors import AuthError, ConfigError, PlatformError, RateLimited
+from soviet_art_bot.errors import (
+    AuthError,
+    ConfigError,
+    MediaTooLarge,
+    PlatformError,
+    RateLimited,
+    RefusedPainting,
+)
 from soviet_art_bot.log import Logger, register_secret
 from soviet_art_bot.platforms import bluesky
 from soviet_art_bot.platforms import create as create_platform
@@ -177,11 +184,43 @@ def test_an_image_over_2mb_is_refused_before_anything_is_sent(fake, painting_ima
     big = tmp_path / "big.img"
     big.write_bytes(b"\xff\xd8\xff" + b"\0" * 1_999_998)  # 2,000,001 bytes
     platform = make(fake)
-    with pytest.raises(PlatformError) as info:
+    with pytest.raises(MediaTooLarge) as info:  # the bot sets the painting aside for Bluesky
         platform.publish(request_for(platform, painting, big), pending=None)
+    assert isinstance(info.value, RefusedPainting)
     assert "2,000,001 bytes" in str(info.value) and "2,000,000" in str(info.value)
-    assert not info.value.retryable
+    assert not info.value.retryable and not info.value.outcome_unknown
     assert fake.requests == []  # not even a login
+
+
+def test_a_pending_slot_with_an_over_2mb_image_looks_for_its_post_first(fake, painting_image, tmp_path):
+    painting, image = painting_image
+    platform = make(fake)
+    made = platform.publish(request_for(platform, painting, image), pending=None)
+    big = tmp_path / "big.img"
+    big.write_bytes(b"\xff\xd8\xff" + b"\0" * 1_999_998)
+    pending = {"status": "pending", "text": "t", "started_at": SLOT}
+    assert platform.publish(request_for(platform, painting, big), pending=pending) == made
+    other = "2026-11-26T18:00:00Z"  # no post for this slot: the refusal is definite
+    with pytest.raises(MediaTooLarge) as info:
+        platform.publish(request_for(platform, painting, big, slot=other), pending=pending)
+    assert not info.value.outcome_unknown and fake.count("com.atproto.repo.uploadBlob") == 1
+
+
+@pytest.mark.parametrize("limit", ["upload_limit", "blob_limit"])
+def test_an_image_the_pds_itself_refuses_as_too_large_is_media_too_large(painting_image, limit):
+    painting, image = painting_image
+    size = image.stat().st_size
+    with FakeBluesky(**{limit: size - 1}) as fake:  # a PDS stricter than bsky.social
+        platform = make(fake)
+        with pytest.raises(MediaTooLarge) as info:
+            platform.publish(request_for(platform, painting, image), pending=None)
+        assert not info.value.retryable and not info.value.outcome_unknown
+        assert fake.posts == {}
+    said = str(info.value)
+    if limit == "upload_limit":  # 413 from the upload: our size is named
+        assert f"{size:,} bytes" in said and "413" in said
+    else:  # BlobTooLarge from createRecord: the PDS names both
+        assert f"It is {size} but the maximum size is {size - 1}" in said
 
 
 def test_a_duplicate_delivery_finds_the_slots_post(fake, painting_image):

@@ -13,7 +13,14 @@ from fake_mastodon import FakeMastodon, mastodon_count
 from soviet_art_bot.caption import alt_text
 from soviet_art_bot.catalog import Painting
 from soviet_art_bot.config import Secrets, Settings
-from soviet_art_bot.errors import AuthError, ConfigError, PlatformError, RateLimited
+from soviet_art_bot.errors import (
+    AuthError,
+    ConfigError,
+    MediaTooLarge,
+    PlatformError,
+    RateLimited,
+    RefusedPainting,
+)
 from soviet_art_bot.log import Logger, register_secret
 from soviet_art_bot.platforms import create as create_platform
 from soviet_art_bot.platforms.base import PostRequest
@@ -129,11 +136,43 @@ def test_an_image_over_the_instances_limit_is_refused_before_uploading(painting_
     size = image.stat().st_size
     with FakeMastodon(image_size_limit=size - 1) as fake:
         platform = make(fake)
-        with pytest.raises(PlatformError) as info:
+        with pytest.raises(MediaTooLarge) as info:  # the bot sets the painting aside for Mastodon
             platform.publish(request_for(platform, painting, image), pending=None)
         assert f"{size:,} bytes" in str(info.value) and f"{size - 1:,} bytes" in str(info.value)
-        assert not info.value.retryable
+        assert not info.value.retryable and not info.value.outcome_unknown
         assert fake.count("POST", "/api/v2/media") == 0 and fake.statuses == []
+        pending = {"status": "pending", "text": "t", "started_at": SLOT}
+        with pytest.raises(MediaTooLarge) as info:  # a resolving attempt: as definite
+            platform.publish(request_for(platform, painting, image), pending=pending)
+        assert not info.value.outcome_unknown
+
+
+def test_an_image_type_the_instance_does_not_take_is_a_refused_painting(painting_image):
+    painting, image = painting_image
+    with FakeMastodon(supported_mime_types=["image/png"]) as fake:
+        platform = make(fake)
+        with pytest.raises(RefusedPainting, match="image/jpeg") as info:
+            platform.publish(request_for(platform, painting, image), pending=None)
+        assert not info.value.retryable and fake.count("POST", "/api/v2/media") == 0
+
+
+def test_an_upload_the_instance_refuses_as_too_large_is_media_too_large(painting_image):
+    painting, image = painting_image
+    size = image.stat().st_size
+    # An instance that does not advertise its limit, then refuses the file itself.
+    with FakeMastodon(image_size_limit=size - 1, advertise_image_size_limit=False) as fake:
+        platform = make(fake)
+        with pytest.raises(MediaTooLarge) as info:
+            platform.publish(request_for(platform, painting, image), pending=None)
+        said = str(info.value)
+        assert f"{size:,} bytes" in said and f"less than {size - 1} Bytes" in said
+        assert not info.value.retryable and fake.statuses == []
+    with FakeMastodon() as fake:  # a proxy in front of it with a smaller body limit
+        fake.fail("POST", "/api/v2/media", "413")
+        platform = make(fake)
+        with pytest.raises(MediaTooLarge, match="413") as info:
+            platform.publish(request_for(platform, painting, image), pending=None)
+        assert f"{size:,} bytes" in str(info.value) and fake.statuses == []
 
 
 def test_waits_while_the_instance_processes_the_image(painting_image):

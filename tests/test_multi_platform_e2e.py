@@ -25,6 +25,7 @@ from lambda_driver import Context
 from soviet_art_bot.errors import PostIncomplete
 from soviet_art_bot.handler import lambda_handler
 from soviet_art_bot.platforms import bluesky
+from soviet_art_bot.sample import sample_paintings, write_sample
 
 REPO = Path(__file__).resolve().parent.parent
 SLOT = "2026-11-26T12:00:00Z"
@@ -174,6 +175,35 @@ def test_the_bluesky_login_is_reused_by_warm_invocations(deployment):
     assert deployment.counts() == {"x": 3, "mastodon": 3, "bluesky": 3}
     assert deployment.bsky.sessions_created == 1
     assert deployment.mastodon.count("GET", "/api/v2/instance") <= 2  # limits asked once
+
+
+def test_an_image_over_the_instances_limit_is_set_aside_there_and_another_posted(
+    deployment, sample_s3, monkeypatch
+):
+    items = sample_paintings(6, scale=0.2)
+    write_sample(sample_s3, 6, scale=0.2)  # six paintings; the smallest alone fits Mastodon
+    small, small_data = min(items, key=lambda item: len(item[1]))
+    assert sorted(len(d) for _, d in items)[1] > len(small_data)
+    deployment.mastodon.image_size_limit = len(small_data)
+    monkeypatch.setenv("ART_BOT_PLATFORMS", "mastodon,bluesky")
+    monkeypatch.setenv("ART_BOT_NO_REPEAT_DAYS", "0")  # any painting may be the slot's
+    for hour in range(0, 72, 6):  # until a slot's own painting is one Mastodon refuses
+        slot = f"2026-11-{26 + hour // 24}T{hour % 24:02d}:00:00Z"
+        result = deployment.invoke(slot)
+        assert result["status"] == "posted" and set(result["posts"]) == {"mastodon", "bluesky"}
+        if result["painting"]["id"] != small.id:
+            break
+    else:
+        pytest.fail("twelve slots in a row chose the one small painting")
+    # Bluesky has the slot's painting; Mastodon, the one it can take, instead of failing.
+    assert "painting_id" not in result["posts"]["bluesky"]
+    assert result["posts"]["mastodon"]["painting_id"] == small.id
+    status = deployment.mastodon.statuses[-1]
+    assert status["id"] == result["posts"]["mastodon"]["id"] and status["text"].startswith(f'"{small.title}')
+    assert small.title in status["media_attachments"][0]["description"]
+    assert deployment.mastodon.count("POST", "/api/v2/media") == len(deployment.mastodon.statuses)
+    record = deployment.bsky.posts[result["posts"]["bluesky"]["id"].rsplit("/", 1)[1]]
+    assert record["text"].startswith(f'"{result["painting"]["title"]}')
 
 
 _LAZY = """

@@ -18,8 +18,10 @@ key cannot make a second post (the PDS refuses an existing key), so:
   the record exists, it is this slot's post (made by an earlier attempt whose
   answer was lost, or by this one), and it is reported instead of an error.
 
-**Images.** The blob is refused before upload above 2,000,000 bytes. The
-aspect ratio comes from the catalog's width and height, or from a sniff of
+**Images.** An image over 2,000,000 bytes is refused before upload with
+:class:`~soviet_art_bot.errors.MediaTooLarge` (so is one the PDS itself
+refuses as too large): the bot sets that painting aside for Bluesky and
+posts another. The aspect ratio comes from the catalog's width and height, or from a sniff of
 the image header (JPEG, PNG, GIF, WebP) so the Lambda needs no image library.
 
 atproto is imported only when the first post is made, so a deployment
@@ -46,7 +48,14 @@ from ..config import (
     Secrets,
     Settings,
 )
-from ..errors import AuthError, ConfigError, PlatformError, RateLimited
+from ..errors import (
+    AuthError,
+    ConfigError,
+    MediaTooLarge,
+    PlatformError,
+    RateLimited,
+    RefusedPainting,
+)
 from ..log import Logger
 from .base import Platform, PostRequest, PostResult
 
@@ -321,19 +330,14 @@ class Bluesky(Platform):
         try:
             return self._publish(request, pending)
         except PlatformError as exc:
-            if pending:  # the earlier attempt's post may exist: still unresolved
+            # The earlier attempt's post may exist: still unresolved. A refusal
+            # is definite: by then this slot's record key was looked up and is free.
+            if pending and not isinstance(exc, RefusedPainting):
                 exc.outcome_unknown = True
             raise
 
     def _publish(self, request: PostRequest, pending: dict[str, Any] | None) -> PostResult:
         data = request.image_path.read_bytes()
-        if len(data) > BLOB_LIMIT:
-            raise PlatformError(
-                self.name,
-                f"the image of painting {request.painting.id} is {len(data):,} bytes; Bluesky "
-                f"takes at most {BLOB_LIMIT:,}. Re-encode it smaller in the store (the scrape "
-                "does this for images over the limit)",
-            )
         if grapheme_length(request.text) > TEXT_LIMIT:
             raise PlatformError(
                 self.name,
@@ -343,15 +347,19 @@ class Bluesky(Platform):
         rkey = record_key(request.slot)
         # No request may outlive the invocation's deadline.
         timeout = max(1.0, min(self._timeout, request.remaining() - 1.0))
+        if not pending:
+            self._check_size(request, data)  # before any request, not even a login
         self.session()
-        if pending:
+        if pending:  # this slot's post may exist, whatever the image
             existing = self._find(rkey, timeout)
             if existing is not None:
                 self.logger.info("bluesky_post", slot=request.slot, rkey=rkey, outcome="found")
                 return existing
+            self._check_size(request, data)
         with self.logger.timed("bluesky_blob", painting_id=request.painting.id) as extra:
             upload = self._with_session(
-                "upload the image", lambda c: _upload_blob(c, data, request.mime_type, timeout)
+                f"upload the image ({len(data):,} bytes)",
+                lambda c: _upload_blob(c, data, request.mime_type, timeout),
             )
             extra["bytes"] = len(data)
         record = self._record(request, upload.blob, data)
@@ -381,6 +389,15 @@ class Bluesky(Platform):
         return self._result(rkey)
 
     # -- steps ----------------------------------------------------------------
+
+    def _check_size(self, request: PostRequest, data: bytes) -> None:
+        if len(data) > BLOB_LIMIT:
+            raise MediaTooLarge(
+                self.name,
+                f"the image of painting {request.painting.id} is {len(data):,} bytes; Bluesky "
+                f"takes at most {BLOB_LIMIT:,}; setting it aside for Bluesky (re-encode it "
+                "smaller in the store to post it there)",
+            )
 
     def _record(self, request: PostRequest, blob: Any, data: bytes) -> Any:
         from atproto_client import models
@@ -493,11 +510,13 @@ class Bluesky(Platform):
                     retryable=True,
                     outcome_unknown=creating,
                 ) from None
-            if status == 413:
-                raise PlatformError(
+            if status == 413 or error == "BlobTooLarge":
+                raise MediaTooLarge(
                     self.name,
-                    f"{self.pds_url} refused the image as too large (413) when trying to {action}",
-                    status=413,
+                    f"{self.pds_url} refused the image as too large ({status} "
+                    f"{_message(exc) or 'request entity too large'}) when trying to {action}; "
+                    "setting it aside for Bluesky",
+                    status=status,
                 ) from None
             raise PlatformError(
                 self.name,

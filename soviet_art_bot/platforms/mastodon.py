@@ -4,6 +4,13 @@ The instance decides the limits, so they are read from it (``GET
 /api/v2/instance``, once per warm container): the character limit the text is
 fitted to, the largest image it accepts and the image types it takes.
 
+An image the instance will never take (over its ``image_size_limit``, or of
+a type it does not list) is refused before uploading with
+:class:`~soviet_art_bot.errors.MediaTooLarge` or
+:class:`~soviet_art_bot.errors.RefusedPainting`, as is an upload the instance
+or its proxy refuses as too large: the bot sets that painting aside for
+Mastodon and posts another there.
+
 Exactly once per slot: the status is posted with the slot as its
 ``Idempotency-Key``. Mastodon remembers a key for an hour after the status
 was created and answers a repeat with the same status instead of making a
@@ -28,8 +35,16 @@ from typing import Any
 from ..caption import grapheme_length, post_text
 from ..catalog import Painting
 from ..config import ENV_MASTODON_API_BASE_URL, MASTODON_ACCESS_TOKEN, Secrets, Settings
-from ..errors import AuthError, ConfigError, PlatformError, RateLimited
+from ..errors import (
+    AuthError,
+    ConfigError,
+    MediaTooLarge,
+    PlatformError,
+    RateLimited,
+    RefusedPainting,
+)
 from ..log import Logger
+from ..media import EXTENSIONS
 from .base import Platform, PostRequest, PostResult
 
 DEFAULT_MAX_CHARACTERS = 500
@@ -42,7 +57,7 @@ USER_AGENT = "soviet-art-bot (Mastodon.py)"
 # run is the same for the links this bot writes (WikiArt pages).
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@(\w+)@[\w.-]+\w", re.UNICODE)
-_EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
+_TOO_LARGE = re.compile(r"size must be less than|too large", re.IGNORECASE)
 
 
 def mastodon_length(text: str) -> int:
@@ -175,7 +190,10 @@ class Mastodon(Platform):
         try:
             return self._publish(request, pending)
         except PlatformError as exc:
-            if pending:  # the earlier attempt's status may exist: still unresolved
+            # The earlier attempt's status may exist: still unresolved. Not so
+            # after a refusal of the image: the earlier attempt had the same
+            # image, and no status is made without its upload.
+            if pending and not isinstance(exc, RefusedPainting):
                 exc.outcome_unknown = True
             raise
 
@@ -207,18 +225,19 @@ class Mastodon(Platform):
     def _check_image(self, request: PostRequest, limits: InstanceLimits) -> None:
         size = os.path.getsize(request.image_path)
         if limits.image_size_limit is not None and size > limits.image_size_limit:
-            raise PlatformError(
+            raise MediaTooLarge(
                 self.name,
                 f"the image of painting {request.painting.id} is {size:,} bytes but "
                 f"{self.api_base_url} accepts images of at most {limits.image_size_limit:,} bytes; "
-                "re-encode it smaller in the store (the scrape keeps images under 2,000,000 "
-                "bytes) or post to another instance",
+                "setting it aside for Mastodon (re-encode it smaller in the store to post it "
+                "there)",
             )
         if limits.supported_mime_types and request.mime_type not in limits.supported_mime_types:
-            raise PlatformError(
+            raise RefusedPainting(
                 self.name,
                 f"{self.api_base_url} does not accept {request.mime_type} images (painting "
-                f"{request.painting.id}); convert the image in the store to JPEG or PNG",
+                f"{request.painting.id}); setting it aside for Mastodon (convert the image in "
+                "the store to JPEG or PNG to post it there)",
             )
 
     def _fit_timeout(self, request: PostRequest) -> None:
@@ -227,17 +246,19 @@ class Mastodon(Platform):
         self.client.request_timeout = max(1.0, min(self._request_timeout, remaining))
 
     def _upload(self, request: PostRequest) -> Any:
-        file_name = f"{request.painting.id}{_EXT.get(request.mime_type, '')}"
+        file_name = f"{request.painting.id}{EXTENSIONS.get(request.mime_type, '')}"
         with self.logger.timed("mastodon_media", painting_id=request.painting.id) as extra:
+            size = os.path.getsize(request.image_path)
             with open(request.image_path, "rb") as fh:
                 media = self._call(
-                    "upload the image",
+                    f"upload the image ({size:,} bytes)",
                     lambda: self.client.media_post(
                         fh,
                         mime_type=request.mime_type,
                         description=request.alt_text,
                         file_name=file_name,
                     ),
+                    upload=True,
                 )
             extra["media_id"] = str(_get(media, "id"))
         return media
@@ -260,7 +281,9 @@ class Mastodon(Platform):
             )
         return media
 
-    def _call(self, action: str, call: Callable[[], Any], *, creating: bool = False) -> Any:
+    def _call(
+        self, action: str, call: Callable[[], Any], *, creating: bool = False, upload: bool = False
+    ) -> Any:
         """Run one Mastodon.py call, turning its errors into the bot's."""
         from mastodon import errors as merr
 
@@ -301,6 +324,13 @@ class Mastodon(Platform):
             ) from None
         except merr.MastodonAPIError as exc:
             status = _status(exc)
+            if upload and (status == 413 or _TOO_LARGE.search(_detail(exc))):
+                raise MediaTooLarge(
+                    self.name,
+                    f"{self.api_base_url} refused the image as too large ({status} "
+                    f"{_detail(exc)}) when trying to {action}; setting it aside for Mastodon",
+                    status=status,
+                ) from None
             if status == 403:
                 raise AuthError(
                     self.name,
