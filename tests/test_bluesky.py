@@ -104,19 +104,6 @@ def test_aspect_ratio_is_read_from_the_image_when_the_catalog_has_no_size(fake, 
     assert (ratio["width"], ratio["height"]) == (413, 517)
 
 
-def test_image_size_sniffing(tmp_path):
-    from PIL import Image
-
-    for mode, fmt, kwargs in [("RGB", "JPEG", {"progressive": True}), ("RGB", "JPEG", {"exif": b"Exif\0\0" + b"\0" * 64}),
-                              ("RGBA", "PNG", {}), ("RGBA", "WEBP", {"lossless": True}), ("RGBA", "WEBP", {"quality": 50}),
-                              ("P", "GIF", {})]:  # fmt: skip
-        out = io.BytesIO()
-        Image.new(mode, (1234, 567)).save(out, fmt, **kwargs)
-        assert bluesky.image_size(out.getvalue()) == (1234, 567), (fmt, kwargs)
-    assert bluesky.image_size(b"not an image at all") is None
-    assert bluesky.image_size(b"\xff\xd8\xff\xe0\x00\x10JFIF") is None  # truncated: no guess
-
-
 def test_the_text_stays_within_300_graphemes(fake, painting_image):
     painting, image = painting_image
     long = replace(painting, title="Портрет ударницы 👩🏽‍🏭 с семьёй " * 20, artist="Aleksandr Deyneka")

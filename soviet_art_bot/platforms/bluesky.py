@@ -22,7 +22,8 @@ key cannot make a second post (the PDS refuses an existing key), so:
 :class:`~soviet_art_bot.errors.MediaTooLarge` (so is one the PDS itself
 refuses as too large): the bot sets that painting aside for Bluesky and
 posts another. The aspect ratio comes from the catalog's width and height, or from a sniff of
-the image header (JPEG, PNG, GIF, WebP) so the Lambda needs no image library.
+the image header (:func:`soviet_art_bot.media.image_size`: JPEG, PNG, GIF,
+WebP) so the Lambda needs no image library.
 
 atproto is imported only when the first post is made, so a deployment
 without Bluesky never loads it.
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,6 +57,7 @@ from ..errors import (
     RefusedPainting,
 )
 from ..log import Logger
+from ..media import image_size
 from .base import Platform, PostRequest, PostResult
 
 TEXT_LIMIT = 300  # graphemes
@@ -132,73 +133,6 @@ def record_key(slot: str) -> str:
     key = tid(micros, clock_id)
     assert _TID.fullmatch(key)
     return key
-
-
-# -- image size, read from the header ------------------------------------------------
-
-
-def image_size(head: bytes) -> tuple[int, int] | None:
-    """(width, height) of a JPEG, PNG, GIF or WebP from its first bytes, or None."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR" and len(head) >= 24:
-        width, height = struct.unpack(">II", head[16:24])
-        return (width, height) if width and height else None
-    if head[:6] in (b"GIF87a", b"GIF89a") and len(head) >= 10:
-        width, height = struct.unpack("<HH", head[6:10])
-        return (width, height) if width and height else None
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return _webp_size(head)
-    if head[:2] == b"\xff\xd8":
-        return _jpeg_size(head)
-    return None
-
-
-def _webp_size(head: bytes) -> tuple[int, int] | None:
-    chunk = head[12:16]
-    if chunk == b"VP8 " and len(head) >= 30 and head[23:26] == b"\x9d\x01\x2a":
-        width, height = struct.unpack("<HH", head[26:30])
-        return width & 0x3FFF, height & 0x3FFF
-    if chunk == b"VP8L" and len(head) >= 25 and head[20] == 0x2F:
-        bits = int.from_bytes(head[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8X" and len(head) >= 30:
-        width = int.from_bytes(head[24:27], "little") + 1
-        height = int.from_bytes(head[27:30], "little") + 1
-        return width, height
-    return None
-
-
-_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    i = 2
-    while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            return None
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length
-            i += 2
-            continue
-        length = int.from_bytes(data[i + 2 : i + 4], "big")
-        if marker in _SOF:
-            if i + 9 > len(data):
-                return None
-            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-            return (width, height) if width and height else None
-        if marker == 0xDA:  # start of scan: no frame header before it
-            return None
-        i += 2 + length
-    return None
-
-
-def read_image_size(path: Any, *, limit: int = 256 * 1024) -> tuple[int, int] | None:
-    """(width, height) from the file's header; reads at most ``limit`` bytes."""
-    with open(path, "rb") as fh:
-        head = fh.read(limit)
-    return image_size(head)
 
 
 # -- links in the text ----------------------------------------------------------
