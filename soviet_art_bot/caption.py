@@ -8,7 +8,9 @@ X counts *weighted* characters (twitter-text v3): after NFC normalisation,
 code points in a few Latin/punctuation ranges weigh 1, everything else (CJK,
 Cyrillic is in range 0-4351 so it weighs 1) weighs 2, an emoji sequence weighs
 2 however many code points it has, and any URL weighs 23. Bluesky counts
-graphemes; Mastodon counts code points.
+graphemes. Mastodon counts graphemes too, after counting every URL as 23 and
+every ``@user@domain`` as ``@user`` (``platforms.mastodon.mastodon_length``,
+built on :func:`grapheme_length`).
 """
 
 from __future__ import annotations
