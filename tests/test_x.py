@@ -363,6 +363,18 @@ def test_a_500_then_duplicate_finds_the_post_that_was_made(image: Path) -> None:
     assert params["start_time"] <= now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def test_a_500_then_duplicate_not_yet_on_the_timeline_stays_outcome_unknown(image: Path) -> None:
+    empty = response(200, {"meta": {"result_count": 0}})  # the timeline lags behind the post
+    session = scripted(post_tweets=[response(500, {"title": "Internal Server Error", "status": 500}),
+                                    response(403, DUPLICATE_BODY)],
+                       get_users__42__tweets=[empty])  # fmt: skip
+    with pytest.raises(PlatformError) as caught:
+        platform(session).publish(make_request(image), pending=None)
+    assert not isinstance(caught.value, DuplicateContent)  # the bot must not post another painting
+    assert caught.value.outcome_unknown and caught.value.retryable
+    assert session.count("GET", "/2/users/42/tweets") == 3
+
+
 def test_pending_with_nothing_posted_posts_now(image: Path) -> None:
     session = scripted()
     pending = {"text": make_request(image).text, "painting_id": "p1", "attempt": 1,

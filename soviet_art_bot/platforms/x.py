@@ -28,8 +28,11 @@ second post, because X refuses a text the account already has:
   newest post with the same text made since the pending attempt started,
   and its id is returned.
 * a duplicate with no such post on the timeline means the text belongs to an
-  *older* post (X refuses to repeat it): :class:`DuplicateContent`, so the
-  bot sets the painting aside for X and chooses another.
+  *older* post (X refuses to repeat it), or that the timeline lags: when
+  resolving a ``pending`` attempt, :class:`DuplicateContent` (the bot decides
+  after how many deliveries to believe it, set the painting aside for X and
+  choose another); right after this call's own lost answer, outcome unknown,
+  so the slot stays pending and a later delivery looks again.
 
 This is done within one call after a lost answer (bounded retries), and on
 the next delivery when the bot passes ``pending``. Whenever the post may
@@ -547,6 +550,20 @@ class XPlatform(Platform):
                 attempt -= 1
                 continue
             if _is_duplicate(status, problem):
+                if since is not None and pending is None:
+                    # Our attempt of a moment ago may be that post, not yet on
+                    # the timeline: never conclude "older post" in this call.
+                    try:
+                        return self._find_post(request, since)
+                    except DuplicateContent as exc:
+                        raise PlatformError(
+                            self.name,
+                            f"{exc}; but this call's own attempt may be that post, not yet "
+                            "on the timeline: the next delivery of this slot looks again",
+                            status=exc.status,
+                            retryable=True,
+                            outcome_unknown=True,
+                        ) from None
                 if since is not None:  # our own earlier attempt may be that post
                     return self._find_post(request, since)
                 raise DuplicateContent(
