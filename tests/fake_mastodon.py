@@ -53,7 +53,7 @@ class FakeMastodon:
     token: str = DEFAULT_TOKEN
     max_characters: int = 500
     image_size_limit: int = 16 * 1024 * 1024
-    advertise_image_size_limit: bool = True  # False: an instance that leaves it out
+    advertise_limit: bool = True  # False: an instance that leaves image_size_limit out
     version: str = "4.3.2"
     supported_mime_types: list[str] = field(default_factory=lambda: list(MIME_TYPES))
     processing_polls: int = 0  # GET /api/v1/media/:id answers 206 this many times first
@@ -145,7 +145,7 @@ class FakeMastodon:
             "media_attachments": {
                 "supported_mime_types": self.supported_mime_types,
                 "description_limit": 1500,
-                **({"image_size_limit": self.image_size_limit} if self.advertise_image_size_limit else {}),
+                **({"image_size_limit": self.image_size_limit} if self.advertise_limit else {}),
                 "image_matrix_limit": 33_177_600,
                 "video_size_limit": 103_809_024,
                 "video_frame_rate_limit": 120,

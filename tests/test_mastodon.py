@@ -160,7 +160,7 @@ def test_an_upload_the_instance_refuses_as_too_large_is_media_too_large(painting
     painting, image = painting_image
     size = image.stat().st_size
     # An instance that does not advertise its limit, then refuses the file itself.
-    with FakeMastodon(image_size_limit=size - 1, advertise_image_size_limit=False) as fake:
+    with FakeMastodon(image_size_limit=size - 1, advertise_limit=False) as fake:
         platform = make(fake)
         with pytest.raises(MediaTooLarge) as info:
             platform.publish(request_for(platform, painting, image), pending=None)

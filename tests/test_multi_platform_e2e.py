@@ -199,7 +199,8 @@ def test_an_image_over_the_instances_limit_is_set_aside_there_and_another_posted
     assert "painting_id" not in result["posts"]["bluesky"]
     assert result["posts"]["mastodon"]["painting_id"] == small.id
     status = deployment.mastodon.statuses[-1]
-    assert status["id"] == result["posts"]["mastodon"]["id"] and status["text"].startswith(f'"{small.title}')
+    assert status["id"] == result["posts"]["mastodon"]["id"]
+    assert status["text"].startswith(f'"{small.title}')
     assert small.title in status["media_attachments"][0]["description"]
     assert deployment.mastodon.count("POST", "/api/v2/media") == len(deployment.mastodon.statuses)
     record = deployment.bsky.posts[result["posts"]["bluesky"]["id"].rsplit("/", 1)[1]]
