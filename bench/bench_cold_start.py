@@ -81,8 +81,10 @@ def main() -> int:
             handler.append(result["seconds"])
             heavy.update(result["heavy"])
         b, h = statistics.median(base), statistics.median(handler)
-        print(f"[{label}] import boto3, twython: median {b * 1000:6.1f} ms; "
-              f"handler + x-only bot: median {h * 1000:6.1f} ms; ratio {h / b:.2f} (target <= 1.20)")
+        print(
+            f"[{label}] import boto3, twython: median {b * 1000:6.1f} ms; "
+            f"handler + x-only bot: median {h * 1000:6.1f} ms; ratio {h / b:.2f} (target <= 1.20)"
+        )
     print(f"heavy libraries imported: {', '.join(sorted(heavy)) or 'none'}")
     return 0
 

@@ -42,7 +42,9 @@ def main() -> int:
         path = build(platforms)
         with zipfile.ZipFile(path) as zf:
             unzipped = sum(info.file_size for info in zf.infolist())
-            ours = sum(i.compress_size for i in zf.infolist() if i.filename.startswith("soviet_art_bot/"))
+            ours = sum(
+                i.compress_size for i in zf.infolist() if i.filename.startswith("soviet_art_bot/")
+            )
             files = len(zf.infolist())
         size = path.stat().st_size
         print(f"{platforms:<20} zip {size / 1e6:5.1f} MB ({size} bytes), unzipped "

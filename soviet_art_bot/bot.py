@@ -70,6 +70,7 @@ DUPLICATE_SET_ASIDE = timedelta(days=30)
 LEASE_MARGIN = 5.0
 POLL_SECONDS = 0.25
 
+
 @dataclass
 class Bot:
     """Everything built once per warm container: store, secrets, platforms."""
@@ -231,9 +232,7 @@ class _SlotRun:
 
     # -- choosing and fetching ---------------------------------------------
 
-    def _choose(
-        self, *, platform: str | None = None, exclude: set[str] | None = None
-    ) -> Painting:
+    def _choose(self, *, platform: str | None = None, exclude: set[str] | None = None) -> Painting:
         ledger, _ = read_ledger(self.store)
         with self.log.timed("choose", platform=platform) as extra:
             painting = choose(
@@ -276,7 +275,9 @@ class _SlotRun:
                 head = fh.read(16)
             mime = sniff_mime(head)
             if mime is None:
-                raise ImageError(f"{where} (painting {painting.id}) is not a JPEG, PNG, GIF or WebP")
+                raise ImageError(
+                    f"{where} (painting {painting.id}) is not a JPEG, PNG, GIF or WebP"
+                )
             if painting.bytes is not None and size != painting.bytes:
                 raise ImageError(
                     f"{where} is {size} bytes but catalog.json says {painting.bytes}; "
@@ -292,7 +293,12 @@ class _SlotRun:
         return dest, mime
 
     def _set_aside(
-        self, painting: Painting, reason: str, *, platform: str = "*", lapses_with_catalog: bool = True
+        self,
+        painting: Painting,
+        reason: str,
+        *,
+        platform: str = "*",
+        lapses_with_catalog: bool = True,
     ) -> None:
         until = self.slot + (DUPLICATE_SET_ASIDE if platform != "*" else IMAGE_SET_ASIDE)
         self.log.warning(
@@ -440,7 +446,9 @@ class _SlotRun:
     def _record_in_ledger(self, names: Any) -> None:
         """Note the slot's posted paintings in the ledger, writing only if missing."""
         states = self.record.get("platforms", {})
-        ids = {states[n]["painting_id"] for n in names if states.get(n, {}).get("status") == "posted"}
+        ids = {
+            states[n]["painting_id"] for n in names if states.get(n, {}).get("status") == "posted"
+        }
         stamp = format_time(self.slot)
         if not ids:
             return

@@ -157,8 +157,8 @@ def _x_url_spans(text: str) -> list[tuple[int, int, int]]:
         while end > start:  # "see https://x.com/a." ends before the full stop
             last = text[end - 1]
             if last in _X_URL_TRAILING or (
-                last in ")]" and text.count("([)]"[")]".index(last)], start, end)
-                < text.count(last, start, end)
+                last in ")]"
+                and text.count("([)]"[")]".index(last)], start, end) < text.count(last, start, end)
             ):
                 end -= 1
             else:

@@ -151,7 +151,9 @@ def aws_client(service: str) -> Any:
     try:
         return boto3.client(service, region_name=region)
     except NoRegionError:
-        raise ConfigError(f"cannot use AWS {service}: {AWS_SETUP_ERRORS['NoRegionError']}") from None
+        raise ConfigError(
+            f"cannot use AWS {service}: {AWS_SETUP_ERRORS['NoRegionError']}"
+        ) from None
 
 
 @dataclass(frozen=True)

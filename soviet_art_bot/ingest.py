@@ -443,7 +443,8 @@ class _Run:
                     continue
                 if listed.id in first_page:
                     self.skip(
-                        repr(listed.id), f"duplicate id (first seen on page {first_page[listed.id]})"
+                        repr(listed.id),
+                        f"duplicate id (first seen on page {first_page[listed.id]})",
                     )
                     self.progress.advance(self.summary)
                     continue
@@ -530,8 +531,10 @@ class _Run:
         image = normalise(got.body)
         key = f"{IMAGE_PREFIX}{listed.id}.{image.extension}"
         existing = self.stored_key(listed.id, key)
-        same = existing is not None and existing.key == key and _same_content(
-            self.store.head(key), image.data
+        same = (
+            existing is not None
+            and existing.key == key
+            and _same_content(self.store.head(key), image.data)
         )
         if not same:
             self.store.write(key, image.data, content_type=image.content_type)
@@ -563,4 +566,3 @@ class _Run:
             _painting(listed, info.key, image.width, image.height, len(data), image.sha256),
             "recovered",
         )
-

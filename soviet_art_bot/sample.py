@@ -41,19 +41,29 @@ def make_image(width: int, height: int, *, seed: str = "", fmt: str = "JPEG") ->
     draw = ImageDraw.Draw(img)
     for _ in range(8):
         x0, y0 = rng.randrange(width), rng.randrange(height)
-        x1, y1 = min(width, x0 + rng.randrange(width // 3 + 1)), min(height, y0 + rng.randrange(height // 3 + 1))
-        draw.rectangle((x0, y0, x1, y1), fill=(rng.randrange(150, 220), rng.randrange(10, 60), rng.randrange(10, 50)))
+        x1, y1 = (
+            min(width, x0 + rng.randrange(width // 3 + 1)),
+            min(height, y0 + rng.randrange(height // 3 + 1)),
+        )
+        draw.rectangle(
+            (x0, y0, x1, y1),
+            fill=(rng.randrange(150, 220), rng.randrange(10, 60), rng.randrange(10, 50)),
+        )
     out = io.BytesIO()
     img.save(out, fmt, quality=85)
     return out.getvalue()
 
 
-def sample_paintings(count: int | None = None, *, scale: float = 0.5) -> list[tuple[Painting, bytes]]:
+def sample_paintings(
+    count: int | None = None, *, scale: float = 0.5
+) -> list[tuple[Painting, bytes]]:
     """``count`` paintings (default: the real ones) with generated images."""
     return list(iter_sample(count, scale=scale))
 
 
-def iter_sample(count: int | None = None, *, scale: float = 0.5) -> Iterator[tuple[Painting, bytes]]:
+def iter_sample(
+    count: int | None = None, *, scale: float = 0.5
+) -> Iterator[tuple[Painting, bytes]]:
     """One painting at a time, so a large sample never sits in memory.
 
     Past the real list, entries repeat its metadata with a numbered title and

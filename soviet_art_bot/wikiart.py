@@ -576,9 +576,7 @@ class WikiArtClient:
     def _read(self, resp: requests.Response, url: str, max_bytes: int, started: float) -> bytes:
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise ImageRefused(
-                url, f"body is {int(declared)} bytes, over the {max_bytes}-byte cap"
-            )
+            raise ImageRefused(url, f"body is {int(declared)} bytes, over the {max_bytes}-byte cap")
         chunks: list[bytes] = []
         size = 0
         try:

@@ -53,7 +53,12 @@ from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MEDIA_LIFETIME = 86400
 
-UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+UNAUTHORIZED = {
+    "title": "Unauthorized",
+    "type": "about:blank",
+    "status": 401,
+    "detail": "Unauthorized",
+}
 DUPLICATE = {
     "detail": "You are not allowed to create a Tweet with duplicate content.",
     "type": "about:blank",
@@ -255,7 +260,9 @@ class FakeX:
         )
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-x", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="fake-x", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -352,7 +359,11 @@ class FakeX:
         handler.send_header("Content-Type", "application/json; charset=utf-8")
         handler.send_header("Content-Length", str(len(data)))
         reset = str(int(time.time()) + 900)
-        base = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "99", "x-rate-limit-reset": reset}
+        base = {
+            "x-rate-limit-limit": "100",
+            "x-rate-limit-remaining": "99",
+            "x-rate-limit-reset": reset,
+        }
         for name, value in {**base, **(headers or {})}.items():
             handler.send_header(name, value)
         handler.end_headers()
@@ -374,7 +385,9 @@ class FakeX:
                 headers.setdefault("x-rate-limit-remaining", "0")
                 headers.setdefault("x-rate-limit-reset", str(int(reset + 0.999)))
             self._record(method, path, fault.status)
-            return self._respond(handler, fault.status, fault.body or problem(fault.status), headers)
+            return self._respond(
+                handler, fault.status, fault.body or problem(fault.status), headers
+            )
         try:
             status, payload = self._route(method, path, dict(parse_qsl(parts.query)), handler, body)
         except Exception as exc:  # a bug in the fake: say so loudly
@@ -428,7 +441,9 @@ class FakeX:
         if method == "POST" and path == "/2/tweets":
             return self._tweet(content_type, body)
         if method == "GET" and path == "/2/users/me":
-            return 200, {"data": {"id": self.user_id, "name": "Soviet Art", "username": "sovietart"}}
+            return 200, {
+                "data": {"id": self.user_id, "name": "Soviet Art", "username": "sovietart"}
+            }
         if method == "GET" and path == f"/2/users/{self.user_id}/tweets":
             return self._timeline(query)
         return 404, problem(404, f"no route for {method} {path}")
@@ -445,11 +460,15 @@ class FakeX:
             fields[str(name)] = part.get_payload(decode=True) or b""
         category = fields.get("media_category", b"").decode()
         if category != "tweet_image":
-            return 400, invalid_request("media_category", category, "media_category must be tweet_image")
+            return 400, invalid_request(
+                "media_category", category, "media_category must be tweet_image"
+            )
         data = fields.get("media", b"")
         mime = _sniff(data)
         if not data or mime is None:
-            return 400, invalid_request("media", None, "media is not a JPEG, PNG, GIF or WebP image")
+            return 400, invalid_request(
+                "media", None, "media is not a JPEG, PNG, GIF or WebP image"
+            )
         if len(data) > MAX_IMAGE_BYTES:
             return 400, invalid_request("media", None, "media is larger than 5 MB")
         with self.lock:
@@ -517,19 +536,29 @@ class FakeX:
                         "media.media_ids", media_id, "Your media IDs are invalid."
                     )
                 media.append(dict(item))
-            recent = self.posts if self.duplicate_horizon is None else self.posts[-self.duplicate_horizon :]
+            recent = (
+                self.posts
+                if self.duplicate_horizon is None
+                else self.posts[-self.duplicate_horizon :]
+            )
             if text.strip() and any(_norm(p["text"]) == _norm(text) for p in recent):
                 return 403, DUPLICATE
             post = self._make_post(text, media)
         return 201, {
-            "data": {"id": post["id"], "text": post["returned_text"], "edit_history_tweet_ids": [post["id"]]}
+            "data": {
+                "id": post["id"],
+                "text": post["returned_text"],
+                "edit_history_tweet_ids": [post["id"]],
+            }
         }
 
     def _make_post(self, text: str, media: list[dict[str, Any]]) -> dict[str, Any]:
         post_id = str(1880000000000000000 + next(self._ids))
         returned = html.escape(text, quote=False)
         if media:
-            returned += " https://t.co/" + secrets.token_urlsafe(8).replace("-", "a").replace("_", "b")
+            returned += " https://t.co/" + secrets.token_urlsafe(8).replace("-", "a").replace(
+                "_", "b"
+            )
         post = {
             "id": post_id,
             "text": text,
@@ -546,19 +575,27 @@ class FakeX:
         except ValueError:
             limit = 0
         if not 5 <= limit <= 100:
-            return 400, invalid_request("max_results", query.get("max_results"), "max_results must be 5 to 100")
+            return 400, invalid_request(
+                "max_results", query.get("max_results"), "max_results must be 5 to 100"
+            )
         since = None
         if "start_time" in query:
             try:
                 since = datetime.fromisoformat(query["start_time"].replace("Z", "+00:00"))
             except ValueError:
-                return 400, invalid_request("start_time", query["start_time"], "not an ISO 8601 time")
+                return 400, invalid_request(
+                    "start_time", query["start_time"], "not an ISO 8601 time"
+                )
         fields = set(query.get("tweet.fields", "").split(","))
         with self.lock:
             posts = [p for p in reversed(self.posts) if since is None or p["created_at"] >= since]
         data = []
         for post in posts[:limit]:
-            item = {"id": post["id"], "text": post["returned_text"], "edit_history_tweet_ids": [post["id"]]}
+            item = {
+                "id": post["id"],
+                "text": post["returned_text"],
+                "edit_history_tweet_ids": [post["id"]],
+            }
             if "created_at" in fields:
                 item["created_at"] = post["created_at"].strftime("%Y-%m-%dT%H:%M:%S.000Z")
             data.append(item)

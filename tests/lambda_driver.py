@@ -33,7 +33,9 @@ def main(argv: list[str]) -> int:
     from soviet_art_bot.handler import lambda_handler
 
     if argv[:1] == ["--times"]:
-        events = [{"detail-type": "Scheduled Event", "source": "aws.events", "time": t} for t in argv[1:]]
+        events = [
+            {"detail-type": "Scheduled Event", "source": "aws.events", "time": t} for t in argv[1:]
+        ]
     else:
         events = [json.load(open(path)) for path in argv]
     failed = False

@@ -57,7 +57,9 @@ def painting_image(tmp_path: Path) -> tuple[Painting, Path]:
 def make(fake: FakeBluesky, *, password: str | None = None, log: io.StringIO | None = None):
     settings = Settings(store="/tmp/store", platforms=("bluesky",), bluesky_handle=fake.handle,  # noqa: S108
                         bluesky_pds_url=fake.url)  # fmt: skip
-    secrets = Secrets(env={"BLUESKY_APP_PASSWORD": password or fake.password}, on_secret=register_secret)
+    secrets = Secrets(
+        env={"BLUESKY_APP_PASSWORD": password or fake.password}, on_secret=register_secret
+    )
     return create_platform("bluesky", settings, secrets, logger=Logger(log or io.StringIO()))
 
 
@@ -92,7 +94,9 @@ def test_posts_the_image_with_alt_text_and_aspect_ratio(fake, painting_image):
 
 @pytest.mark.parametrize("fmt,mime", [("JPEG", "image/jpeg"), ("PNG", "image/png"),
                                       ("GIF", "image/gif"), ("WEBP", "image/webp")])  # fmt: skip
-def test_aspect_ratio_is_read_from_the_image_when_the_catalog_has_no_size(fake, tmp_path, fmt, mime):
+def test_aspect_ratio_is_read_from_the_image_when_the_catalog_has_no_size(
+    fake, tmp_path, fmt, mime
+):
     painting, _ = sample_paintings(1)[0]
     painting = replace(painting, width=None, height=None)
     image = tmp_path / "0.img"
@@ -106,7 +110,9 @@ def test_aspect_ratio_is_read_from_the_image_when_the_catalog_has_no_size(fake, 
 
 def test_the_text_stays_within_300_graphemes(fake, painting_image):
     painting, image = painting_image
-    long = replace(painting, title="Портрет ударницы 👩🏽‍🏭 с семьёй " * 20, artist="Aleksandr Deyneka")
+    long = replace(
+        painting, title="Портрет ударницы 👩🏽‍🏭 с семьёй " * 20, artist="Aleksandr Deyneka"
+    )
     platform = make(fake)
     text = platform.text_for(long)
     assert graphemes(text) <= 300 < graphemes(f'"{long.title}"\n{long.artist}, {long.year}')
@@ -133,7 +139,9 @@ def test_one_login_serves_every_post_of_a_warm_container(fake, painting_image):
     painting, image = painting_image
     platform = make(fake)
     for hour in ("00", "06", "12", "18"):
-        platform.publish(request_for(platform, painting, image, slot=f"2026-11-26T{hour}:00:00Z"), pending=None)
+        platform.publish(
+            request_for(platform, painting, image, slot=f"2026-11-26T{hour}:00:00Z"), pending=None
+        )
     again = make(fake)  # a platform built again in the same container
     again.publish(request_for(again, painting, image, slot="2026-11-27T00:00:00Z"), pending=None)
     assert len(fake.posts) == 5
@@ -149,7 +157,10 @@ def test_expiring_tokens_are_refreshed_not_replaced_by_new_logins(painting_image
     with FakeBluesky(access_ttl=60) as fake:  # within the SDK's 15-minute refresh margin
         platform = make(fake)
         for hour in ("00", "06", "12"):
-            platform.publish(request_for(platform, painting, image, slot=f"2026-11-26T{hour}:00:00Z"), pending=None)
+            platform.publish(
+                request_for(platform, painting, image, slot=f"2026-11-26T{hour}:00:00Z"),
+                pending=None,
+            )
         assert fake.sessions_created == 1
         assert fake.sessions_refreshed >= 3
         assert len(fake.posts) == 3
@@ -161,7 +172,9 @@ def test_a_revoked_session_logs_in_again_once(fake, painting_image):
     platform = make(fake, log=log)
     platform.publish(request_for(platform, painting, image), pending=None)
     fake.revoke_sessions()  # access and refresh tokens are no longer valid
-    platform.publish(request_for(platform, painting, image, slot="2026-11-26T18:00:00Z"), pending=None)
+    platform.publish(
+        request_for(platform, painting, image, slot="2026-11-26T18:00:00Z"), pending=None
+    )
     assert fake.sessions_created == 2 and len(fake.posts) == 2
     assert any(json.loads(x).get("outcome") == "expired" for x in log.getvalue().splitlines())
 
@@ -179,7 +192,9 @@ def test_an_image_over_2mb_is_refused_before_anything_is_sent(fake, painting_ima
     assert fake.requests == []  # not even a login
 
 
-def test_a_pending_slot_with_an_over_2mb_image_looks_for_its_post_first(fake, painting_image, tmp_path):
+def test_a_pending_slot_with_an_over_2mb_image_looks_for_its_post_first(
+    fake, painting_image, tmp_path
+):
     painting, image = painting_image
     platform = make(fake)
     made = platform.publish(request_for(platform, painting, image), pending=None)
@@ -214,7 +229,9 @@ def test_a_duplicate_delivery_finds_the_slots_post(fake, painting_image):
     painting, image = painting_image
     platform = make(fake)
     first = platform.publish(request_for(platform, painting, image), pending=None)
-    second = platform.publish(request_for(platform, painting, image), pending=None)  # no pending mark
+    second = platform.publish(
+        request_for(platform, painting, image), pending=None
+    )  # no pending mark
     assert first == second and len(fake.posts) == 1
 
 
@@ -292,9 +309,13 @@ def test_a_wrong_app_password_names_the_settings_and_never_the_value(fake, paint
     with pytest.raises(AuthError) as info:
         platform.publish(request_for(platform, painting, image), pending=None)
     message = str(info.value)
-    assert "BLUESKY_APP_PASSWORD" in message and "BLUESKY_HANDLE" in message and fake.handle in message
+    assert (
+        "BLUESKY_APP_PASSWORD" in message and "BLUESKY_HANDLE" in message and fake.handle in message
+    )
     for secret in (wrong, APP_PASSWORD):
-        assert secret not in message and secret not in log.getvalue() and secret not in repr(platform)
+        assert (
+            secret not in message and secret not in log.getvalue() and secret not in repr(platform)
+        )
     assert fake.posts == {} and bluesky._sessions == {}
 
 

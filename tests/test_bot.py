@@ -61,9 +61,13 @@ class Scripted(Platform):
         if action == "timeout":  # nothing was posted, but we cannot know
             raise PlatformError(self.name, "read timed out", outcome_unknown=True)
         if action == "too-large":
-            raise MediaTooLarge(self.name, "image is 3,000,000 bytes, over this instance's 2,000,000")
+            raise MediaTooLarge(
+                self.name, "image is 3,000,000 bytes, over this instance's 2,000,000"
+            )
         if action == "duplicate":
-            raise DuplicateContent(self.name, "403 You are not allowed to create a Tweet with duplicate content.")
+            raise DuplicateContent(
+                self.name, "403 You are not allowed to create a Tweet with duplicate content."
+            )
         post = {"id": f"s{len(self.posts) + 1}", "text": request.text, "alt": request.alt_text,
                 "image": request.image_path.read_bytes()}  # fmt: skip
         self.posts.append(post)
@@ -74,8 +78,12 @@ class Scripted(Platform):
 
 def make_bot(store, tmp_path, *platforms, log=None, **settings):
     settings = Settings(store=str(store.url), platforms=("outbox",), **settings)
-    chosen = {"outbox": Outbox(tmp_path / "outbox")} if not platforms else {p.name: p for p in platforms}
-    return Bot(settings=settings, store=store, platforms=chosen, logger=Logger(log or io.StringIO()))
+    chosen = (
+        {"outbox": Outbox(tmp_path / "outbox")} if not platforms else {p.name: p for p in platforms}
+    )
+    return Bot(
+        settings=settings, store=store, platforms=chosen, logger=Logger(log or io.StringIO())
+    )
 
 
 def outbox_posts(tmp_path):
@@ -110,7 +118,9 @@ def test_concurrent_deliveries_post_once(any_store, tmp_path):
     write_sample(any_store, 6, scale=0.1)
     platform = Scripted()
     with ThreadPoolExecutor(6) as pool:
-        results = list(pool.map(lambda _: make_bot(any_store, tmp_path, platform).post(SLOT), range(6)))
+        results = list(
+            pool.map(lambda _: make_bot(any_store, tmp_path, platform).post(SLOT), range(6))
+        )
     assert sorted(r["status"] for r in results) == ["already-posted"] * 5 + ["posted"]
     assert len(platform.posts) == 1
     assert {r["posts"]["scripted"]["id"] for r in results} == {"s1"}
@@ -271,7 +281,9 @@ def test_an_unknown_outcome_stays_pending_until_settled(sample_dir, tmp_path):
     sample_dir.delete(image_key)
     with pytest.raises(ArtBotError, match="is missing"):
         make_bot(sample_dir, tmp_path, scripted).post(SLOT)
-    assert json.loads(sample_dir.read(slot_key(SLOT)))["platforms"]["scripted"]["status"] == "pending"
+    assert (
+        json.loads(sample_dir.read(slot_key(SLOT)))["platforms"]["scripted"]["status"] == "pending"
+    )
     sample_dir.write(image_key, image)
     scripted.script = ["timeout"]
     with pytest.raises(PostIncomplete):

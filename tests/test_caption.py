@@ -41,7 +41,9 @@ def test_cjk_title_weighs_double_on_x():
 
 
 def test_link_is_added_and_counted_as_23():
-    text = post_text(painting(), limit=280, length=x_length, link="https://www.wikiart.org/en/" + "x" * 200)
+    text = post_text(
+        painting(), limit=280, length=x_length, link="https://www.wikiart.org/en/" + "x" * 200
+    )
     assert text.endswith("\n" + "https://www.wikiart.org/en/" + "x" * 200)
     assert x_length(text) == x_length('"Winter in Kursk"\nAleksandr Deyneka, 1916\n') + 23
 
@@ -82,4 +84,4 @@ def test_alt_text_names_title_artist_and_year():
     assert alt_text(painting()) == 'Painting "Winter in Kursk" by Aleksandr Deyneka, 1916.'
     assert alt_text(painting(year="")) == 'Painting "Winter in Kursk" by Aleksandr Deyneka.'
     long = alt_text(painting(title="x" * 5000))
-    assert len(long) <= 1000 and long.endswith('by Aleksandr Deyneka, 1916.')
+    assert len(long) <= 1000 and long.endswith("by Aleksandr Deyneka, 1916.")

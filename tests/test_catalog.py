@@ -15,7 +15,12 @@ def _doc(*entries, **top):
     return json.dumps({"version": 1, "paintings": list(entries), **top}).encode()
 
 
-HAND_WRITTEN = {"id": "p1", "image": "images/p1.png", "title": "Lenin's funeral", "artist": "Konstantin Yuon"}
+HAND_WRITTEN = {
+    "id": "p1",
+    "image": "images/p1.png",
+    "title": "Lenin's funeral",
+    "artist": "Konstantin Yuon",
+}
 
 
 def test_minimal_hand_written_catalog_is_accepted():
@@ -37,8 +42,14 @@ def test_round_trip_keeps_every_field_and_extras():
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({**HAND_WRITTEN, "title": ""}, "paintings[1] (id 'p1'): field 'title' must be a non-empty string"),
-        ({k: v for k, v in HAND_WRITTEN.items() if k != "image"}, "paintings[1] (id 'p1'): field 'image' is missing"),
+        (
+            {**HAND_WRITTEN, "title": ""},
+            "paintings[1] (id 'p1'): field 'title' must be a non-empty string",
+        ),
+        (
+            {k: v for k, v in HAND_WRITTEN.items() if k != "image"},
+            "paintings[1] (id 'p1'): field 'image' is missing",
+        ),
         ({**HAND_WRITTEN, "image": "../etc/passwd"}, "field 'image'"),
         ({**HAND_WRITTEN, "width": -3}, "field 'width' must be a positive whole number"),
         ({**HAND_WRITTEN, "sha256": "abc"}, "field 'sha256' must be 64 lowercase hex digits"),
@@ -54,7 +65,9 @@ def test_invalid_entry_is_named(entry, message):
 
 
 def test_duplicate_ids_are_refused():
-    with pytest.raises(CatalogError, match=r"paintings\[1\] \(id 'p1'\): id repeats paintings\[0\]"):
+    with pytest.raises(
+        CatalogError, match=r"paintings\[1\] \(id 'p1'\): id repeats paintings\[0\]"
+    ):
         parse_catalog(_doc(HAND_WRITTEN, HAND_WRITTEN))
 
 

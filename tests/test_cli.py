@@ -17,7 +17,12 @@ from soviet_art_bot.store import DirStore
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = str(Path(sys.executable).with_name("soviet-art-bot"))
-DRIVER = [sys.executable, str(REPO / "tests" / "lambda_driver.py"), "--times", "2026-11-26T12:00:00Z"]
+DRIVER = [
+    sys.executable,
+    str(REPO / "tests" / "lambda_driver.py"),
+    "--times",
+    "2026-11-26T12:00:00Z",
+]
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -80,7 +85,11 @@ def test_missing_platforms_setting(env, collection, tmp_path):
 
 @pytest.mark.parametrize(
     ("value", "fragment"),
-    [("ftp://bucket/x", "is not a store"), ("s3://No_Such/x", "valid S3 bucket"), ("  ", "is empty")],
+    [
+        ("ftp://bucket/x", "is not a store"),
+        ("s3://No_Such/x", "valid S3 bucket"),
+        ("  ", "is empty"),
+    ],
 )
 def test_malformed_store_setting(env, value, fragment, tmp_path):
     proc = run(["post"], {**env, "ART_BOT_STORE": value, "ART_BOT_PLATFORMS": "outbox"})

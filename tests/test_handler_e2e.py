@@ -40,7 +40,9 @@ def deployment(request, tmp_path, aws_env):
 
 
 def run_driver(env, *times):
-    proc = subprocess.run([*DRIVER, "--times", *times], env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [*DRIVER, "--times", *times], env=env, capture_output=True, text=True, timeout=120
+    )
     return [json.loads(line) for line in proc.stdout.splitlines()], proc
 
 
@@ -100,7 +102,9 @@ def test_python_lambda_local(deployment, tmp_path):
 def test_cli_post_takes_the_same_path(deployment):
     env, _ = deployment
     cli = Path(sys.executable).with_name("soviet-art-bot")
-    proc = subprocess.run([str(cli), "post", "--slot", SLOT], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(cli), "post", "--slot", SLOT], env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     first = json.loads(proc.stdout)
     lines, _ = run_driver(env, SLOT)  # the Lambda sees the CLI's post for this slot
@@ -110,7 +114,9 @@ def test_cli_post_takes_the_same_path(deployment):
 
 def test_a_week_of_slots_with_a_small_collection(deployment):
     env, _ = deployment
-    times = [f"2026-03-{day:02d}T{hour:02d}:00:00Z" for day in range(1, 8) for hour in (0, 6, 12, 18)]
+    times = [
+        f"2026-03-{day:02d}T{hour:02d}:00:00Z" for day in range(1, 8) for hour in (0, 6, 12, 18)
+    ]
     lines, _ = run_driver(env, *times)
     assert all(x["ok"] for x in lines)
     ids = [x["result"]["painting"]["id"] for x in lines]

@@ -85,8 +85,11 @@ NOT_AN_IMAGE = "not a JPEG/PNG/GIF/WebP image"
     [
         (SVG, "SVG"),
         (b'<?xml version="1.0" encoding="UTF-8"?>\n' + SVG, "SVG"),
-        (b'\xef\xbb\xbf<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN">'
-         + SVG, "SVG"),  # fmt: skip
+        (
+            b'\xef\xbb\xbf<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN">'
+            + SVG,
+            "SVG",
+        ),  # fmt: skip
         (b"<!DOCTYPE html><html><body>Too many requests</body></html>", "HTML"),
         (b"<!doctype html><html><body>" + SVG + b"</body></html>", "HTML"),  # a page, with an icon
         (b"\n  <title>403 Forbidden</title>", "HTML"),

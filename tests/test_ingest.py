@@ -109,7 +109,9 @@ def test_a_cold_ingest_stores_and_catalogues_every_painting(
     any_store: Store, fake: FakeWikiArt
 ) -> None:
     ids = populate(fake, 8)
-    big = fake.add_painting("big0000000000000000000001", "Big", "Isaac Brodsky", width=1600, height=1100)
+    big = fake.add_painting(
+        "big0000000000000000000001", "Big", "Isaac Brodsky", width=1600, height=1100
+    )
     fake.set_image(big["image"], FakeImage(body=noise_image(1600, 1100, seed=5)))
     summary = run(any_store, fake)
 
@@ -123,7 +125,10 @@ def test_a_cold_ingest_stores_and_catalogues_every_painting(
     assert second.artist == "Andrzej Wróblewski"
     assert [p.year for p in paintings[:5]] == ["1916", "XX cent.", "1920-1930", "", "XIX-XX cent."]
     assert paintings[3].image.endswith(".png")
-    assert paintings[-1].bytes <= MAX_BYTES and (paintings[-1].width, paintings[-1].height) == (1600, 1100)
+    assert paintings[-1].bytes <= MAX_BYTES and (paintings[-1].width, paintings[-1].height) == (
+        1600,
+        1100,
+    )
     assert first.source_url == f"{fake.origin}/en/artist/{first.id}"
     assert json.loads(any_store.read(CATALOG_KEY))["source"] == "wikiart:socialist-realism"
     # The posting index is built with the catalog, so the first post reads little.
@@ -170,7 +175,9 @@ def test_a_rerun_requests_no_image_it_already_has(any_store: Store, fake: FakeWi
     # New metadata costs no image request; a new image URL costs exactly one.
     fake.paintings[0]["title"] = "Renamed"
     fake.paintings[1]["image"] = "/uploads2/images/artist/replaced.jpg"
-    fake.set_image("/uploads2/images/artist/replaced.jpg", FakeImage(body=make_picture(99, 77, seed="new")))
+    fake.set_image(
+        "/uploads2/images/artist/replaced.jpg", FakeImage(body=make_picture(99, 77, seed="new"))
+    )
     third = run(any_store, fake)
     assert fake.requests["image"] == images_before + 1
     assert (third.unchanged, third.downloaded) == (5, 1)
@@ -180,7 +187,9 @@ def test_a_rerun_requests_no_image_it_already_has(any_store: Store, fake: FakeWi
     assert [p.id for p in paintings] == ids
 
 
-def test_an_image_on_another_wikiart_host_is_the_same_image(dir_store: DirStore, fake: FakeWikiArt) -> None:
+def test_an_image_on_another_wikiart_host_is_the_same_image(
+    dir_store: DirStore, fake: FakeWikiArt
+) -> None:
     """WikiArt spreads files over uploads0..8; only a new path means a new image."""
     populate(fake, 3)
     run(dir_store, fake)
@@ -366,7 +375,9 @@ def test_hostile_entries_are_refused_without_side_effects(
     fake.add_painting("foreign000000000000000001", image_url="https://evil.example/a.jpg")
     fake.add_painting("dotdot0000000000000000001", image_url="/uploads1/images/../../catalog.json")
     fake.add_painting("html00000000000000000001", image_url=hostile_paths["html"])
-    fake.set_image(hostile_paths["html"], FakeImage(body=b"<!DOCTYPE html><html>Rate limited</html>"))
+    fake.set_image(
+        hostile_paths["html"], FakeImage(body=b"<!DOCTYPE html><html>Rate limited</html>")
+    )
     fake.add_painting("svg00000000000000000001", image_url=hostile_paths["svg"])
     fake.set_image(hostile_paths["svg"], FakeImage(
         body=b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>'))  # fmt: skip
@@ -377,18 +388,24 @@ def test_hostile_entries_are_refused_without_side_effects(
     fake.add_painting("huge00000000000000000001", image_url=hostile_paths["huge"])
     fake.set_image(hostile_paths["huge"], FakeImage(behaviour="huge-length"))
     fake.add_painting("endless00000000000000001", image_url=hostile_paths["endless"])
-    fake.set_image(hostile_paths["endless"], FakeImage(behaviour="chunked", chunked_size=41 * 2**20))
+    fake.set_image(
+        hostile_paths["endless"], FakeImage(behaviour="chunked", chunked_size=41 * 2**20)
+    )
     fake.add_raw({"id": "notitle00000000000000001", "artistName": "A", "image": "/uploads1/a.jpg"})
     fake.add_raw({"id": "noartist0000000000000001", "title": "T", "image": "/uploads1/b.jpg"})
     fake.add_raw({"id": "noimage00000000000000001", "title": "T", "artistName": "A"})
     fake.add_raw({"title": "No id", "artistName": "A", "image": "/uploads1/c.jpg"})
-    fake.add_raw({"id": "../../catalog", "title": "T", "artistName": "A", "image": "/uploads1/d.jpg"})
+    fake.add_raw(
+        {"id": "../../catalog", "title": "T", "artistName": "A", "image": "/uploads1/d.jpg"}
+    )
     fake.add_raw("not an object")
     fake.add_painting(good[0], title="Impostor", image_url=hostile_paths["duplicate"])
     fake.set_image(hostile_paths["duplicate"], FakeImage(body=make_picture(10, 10)))
     double = fake.add_painting("double000000000000000001", title="Workers&amp;#39; Settlement")
     markup = fake.add_painting(
-        "markup000000000000000001", title="<b>Bold</b><br>&lt;i&gt; stays", artist="<i>A.</i> Plastov"
+        "markup000000000000000001",
+        title="<b>Bold</b><br>&lt;i&gt; stays",
+        artist="<i>A.</i> Plastov",
     )
 
     summary = run(any_store, fake)
@@ -455,7 +472,9 @@ def test_paintings_that_cannot_be_fetched_are_named_and_the_rest_is_catalogued(
     assert broken in summary.failures[ids[2]]
     lines = "\n".join(summary.lines())
     assert "failed: 1" in lines and ids[2] in lines and "re-run" in lines
-    assert [p.id for p in assert_store_matches_catalog(any_store)] == [i for i in ids if i != ids[2]]
+    assert [p.id for p in assert_store_matches_catalog(any_store)] == [
+        i for i in ids if i != ids[2]
+    ]
 
     fake.images[broken] = healthy  # WikiArt recovers; the re-run fetches only what is missing
     before = fake.requests["image"]
@@ -507,7 +526,13 @@ def test_a_progress_bar_on_a_terminal(
 ) -> None:
     populate(fake, 3)
     with WikiArtClient(fake.origin, retry=FAST) as client:
-        scrape(dir_store, origin=fake.origin, logger=Logger(io.StringIO()), progress=True, client=client)
+        scrape(
+            dir_store,
+            origin=fake.origin,
+            logger=Logger(io.StringIO()),
+            progress=True,
+            client=client,
+        )
     err = capsys.readouterr().err
     assert "3/3" in err and "painting" in err
 

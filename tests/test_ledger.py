@@ -122,13 +122,18 @@ def test_bad_slot_times_are_named(value):
 
 
 def test_slot_keys_are_dated():
-    assert slot_key(parse_time("2026-11-26T12:00:00Z")) == "state/slots/2026/11/26/2026-11-26T120000Z.json"
+    assert (
+        slot_key(parse_time("2026-11-26T12:00:00Z"))
+        == "state/slots/2026/11/26/2026-11-26T120000Z.json"
+    )
 
 
 def test_image_set_asides_lapse_when_the_catalog_changes(dir_store):
     index = make_index(dir_store, 3)
     ledger = Ledger()
-    ledger.put_aside("p00000", at=START, until=START + WEEK, reason="missing", catalog=index.fingerprint)
+    ledger.put_aside(
+        "p00000", at=START, until=START + WEEK, reason="missing", catalog=index.fingerprint
+    )
     ledger.put_aside("p00001", at=START, until=START + WEEK, reason="duplicate", platform="x")
     assert ledger.aside_ids(START, "x", index.fingerprint) == {"p00000", "p00001"}
     new = make_index(dir_store, 4)  # a re-ingest: new fingerprint

@@ -42,6 +42,8 @@ def test_an_error_is_logged_once_with_its_message():
     records = lines(stream)
     assert [r["step"] for r in records] == ["load_catalog", "choose", "post_slot"]
     assert [r.get("error") for r in records] == [
-        "catalog.json is not valid JSON", None, "catalog.json is not valid JSON"
+        "catalog.json is not valid JSON",
+        None,
+        "catalog.json is not valid JSON",
     ]
     assert all(r["outcome"] == "error" and r["slot"] == "s" for r in records)

@@ -49,13 +49,19 @@ def make(fake: FakeMastodon, *, token: str | None = None, log: io.StringIO | Non
     secrets = Secrets(env={"MASTODON_ACCESS_TOKEN": token or fake.token}, on_secret=register_secret)
     sleeps: list[float] = []
     platform = create_platform(
-        "mastodon", settings, secrets, logger=Logger(log or io.StringIO()), mastodon_sleep=sleeps.append
+        "mastodon",
+        settings,
+        secrets,
+        logger=Logger(log or io.StringIO()),
+        mastodon_sleep=sleeps.append,
     )
     platform.sleeps = sleeps
     return platform
 
 
-def request_for(platform: Mastodon, painting: Painting, image: Path, slot: str = SLOT, **kw) -> PostRequest:
+def request_for(
+    platform: Mastodon, painting: Painting, image: Path, slot: str = SLOT, **kw
+) -> PostRequest:
     return PostRequest(slot=slot, painting=painting, text=kw.pop("text", None) or platform.text_for(painting),
                        alt_text=alt_text(painting), image_path=image, mime_type="image/jpeg", **kw)  # fmt: skip
 
@@ -126,7 +132,9 @@ def test_the_instance_is_asked_for_its_limits_once_per_warm_container(fake, pain
     asked = fake.count("GET", "/api/v2/instance") + fake.count("GET", "/api/v1/instance")
     assert asked >= 1
     for hour in ("18", "00"):
-        platform.publish(request_for(platform, painting, image, slot=f"2026-11-27T{hour}:00:00Z"), pending=None)
+        platform.publish(
+            request_for(platform, painting, image, slot=f"2026-11-27T{hour}:00:00Z"), pending=None
+        )
     assert fake.count("GET", "/api/v2/instance") + fake.count("GET", "/api/v1/instance") == asked
     assert len(fake.statuses) == 3
 

@@ -46,7 +46,9 @@ def client(fake: FakeWikiArt) -> Iterator[WikiArtClient]:
 
 def test_a_sliding_window_never_admits_more_than_its_limit() -> None:
     now = [100.0]
-    window = SlidingWindow(10, 2.5, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    window = SlidingWindow(
+        10, 2.5, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
+    )
     times = [window.acquire() for _ in range(35)]
     assert most_in_any_window(times, 2.5) == 10
     # ...and is not slower than it must be: the 11th goes as soon as the 1st leaves.
@@ -255,7 +257,9 @@ def test_an_image_is_fetched_from_the_configured_origin(
 
 
 def test_a_redirect_off_the_allow_list_is_refused(fake: FakeWikiArt, client: WikiArtClient) -> None:
-    fake.set_image("/img/r.jpg", FakeImage(behaviour="redirect", location="https://evil.example/x.jpg"))
+    fake.set_image(
+        "/img/r.jpg", FakeImage(behaviour="redirect", location="https://evil.example/x.jpg")
+    )
     with pytest.raises(ImageRefused, match="evil.example"):
         client.image(fake.origin + "/img/r.jpg")
     assert client.stats.image == 1  # never followed
@@ -271,7 +275,9 @@ def test_a_redirect_within_the_origin_is_followed_and_paced(
     assert client.stats.image == 2
 
 
-def test_a_declared_oversized_body_is_refused_unread(fake: FakeWikiArt, client: WikiArtClient) -> None:
+def test_a_declared_oversized_body_is_refused_unread(
+    fake: FakeWikiArt, client: WikiArtClient
+) -> None:
     fake.set_image("/img/big.jpg", FakeImage(behaviour="huge-length"))
     with pytest.raises(ImageRefused, match="over the .*-byte cap"):
         client.image(fake.origin + "/img/big.jpg")
@@ -424,7 +430,8 @@ def test_a_painting_url_that_leaves_the_origin_is_dropped() -> None:
 
 
 @pytest.mark.parametrize(
-    "origin", ["ftp://www.wikiart.org", "https://www.wikiart.org/en", "wikiart.org", "https://u:p@x.org"]
+    "origin",
+    ["ftp://www.wikiart.org", "https://www.wikiart.org/en", "wikiart.org", "https://u:p@x.org"],
 )
 def test_a_bad_wikiart_url_is_one_clear_error(origin: str) -> None:
     with pytest.raises(IngestError, match="--wikiart-url"):

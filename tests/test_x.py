@@ -109,7 +109,7 @@ def painting(title: str = "Winter in Kursk", year: str = "1916") -> Painting:
 
 @pytest.fixture
 def image(tmp_path: Path) -> Path:
-    (_, data), = sample_paintings(1, scale=0.1)
+    ((_, data),) = sample_paintings(1, scale=0.1)
     path = tmp_path / "image.jpg"
     path.write_bytes(data)
     return path
@@ -126,7 +126,9 @@ def make_request(image: Path, text: str | None = None, *, seconds: float = 600.0
     )  # fmt: skip
 
 
-def response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> requests.Response:
+def response(
+    status: int, body: Any = None, headers: dict[str, str] | None = None
+) -> requests.Response:
     r = requests.Response()
     r.status_code = status
     r.reason = {200: "OK", 201: "Created", 401: "Unauthorized", 403: "Forbidden"}.get(status, "")
@@ -156,7 +158,9 @@ class ScriptedSession:
         return sum(1 for m, p, _ in self.calls if (m, p) == (method, path))
 
 
-UPLOAD_OK = response(200, {"data": {"id": "111", "media_key": "3_111", "expires_after_secs": 86400}})
+UPLOAD_OK = response(
+    200, {"data": {"id": "111", "media_key": "3_111", "expires_after_secs": 86400}}
+)
 META_OK = response(200, {"data": {"id": "111"}})
 TWEET_OK = response(201, {"data": {"id": "999", "text": "t"}})
 ME = response(200, {"data": {"id": "42", "username": "sovietart"}})
@@ -190,7 +194,9 @@ class Clock:
         self.now += seconds
 
 
-def platform(session: ScriptedSession, clock: Clock | None = None, stream: io.StringIO | None = None) -> XPlatform:
+def platform(
+    session: ScriptedSession, clock: Clock | None = None, stream: io.StringIO | None = None
+) -> XPlatform:
     clock = clock or Clock()
     return XPlatform(XCredentials(*(SECRETS[n] for n in CREDENTIALS)), base_url="https://x.test",
                      session=session, logger=Logger(stream or io.StringIO()),
@@ -234,7 +240,9 @@ def test_403_without_write_permission_says_how_to_fix_it(image: Path) -> None:
     body = {"title": "Forbidden", "status": 403, "type": "https://api.twitter.com/2/problems/oauth1-permissions",
             "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint."}  # fmt: skip
     with pytest.raises(AuthError, match="Read and Write"):
-        platform(scripted(post_tweets=[response(403, body)])).publish(make_request(image), pending=None)
+        platform(scripted(post_tweets=[response(403, body)])).publish(
+            make_request(image), pending=None
+        )
 
 
 def test_duplicate_without_pending_is_duplicate_content_and_looks_nothing_up(image: Path) -> None:
@@ -261,7 +269,9 @@ def test_429_past_the_invocation_s_end_is_rate_limited(image: Path) -> None:
     limited = response(429, {"title": "Too Many Requests", "status": 429},
                        {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(clock.now) + 900)})  # fmt: skip
     with pytest.raises(RateLimited) as caught:
-        platform(scripted(post_tweets=[limited]), clock).publish(make_request(image, seconds=120), pending=None)
+        platform(scripted(post_tweets=[limited]), clock).publish(
+            make_request(image, seconds=120), pending=None
+        )
     assert caught.value.retryable and not caught.value.outcome_unknown
     assert "resets at" in str(caught.value)
     assert clock.sleeps == []
@@ -332,8 +342,12 @@ def _refused() -> requests.ConnectionError:
     raise AssertionError(f"something listens on 127.0.0.1:{port}")
 
 
-@pytest.mark.parametrize("unsent", [requests.exceptions.ConnectTimeout("connect timed out"), _refused()])
-def test_a_post_that_never_left_is_retried_and_not_outcome_unknown(image: Path, unsent: Exception) -> None:
+@pytest.mark.parametrize(
+    "unsent", [requests.exceptions.ConnectTimeout("connect timed out"), _refused()]
+)
+def test_a_post_that_never_left_is_retried_and_not_outcome_unknown(
+    image: Path, unsent: Exception
+) -> None:
     clock = Clock()
     session = scripted(post_tweets=[unsent, TWEET_OK])
     assert platform(session, clock).publish(make_request(image), pending=None).id == "999"
@@ -385,7 +399,9 @@ def test_pending_with_nothing_posted_posts_now(image: Path) -> None:
 
 def test_pending_and_an_older_post_with_the_text_is_duplicate_content(image: Path) -> None:
     timeline = response(200, {"meta": {"result_count": 0}})  # nothing since the attempt
-    session = scripted(post_tweets=[response(403, DUPLICATE_BODY)], get_users__42__tweets=[timeline])
+    session = scripted(
+        post_tweets=[response(403, DUPLICATE_BODY)], get_users__42__tweets=[timeline]
+    )
     pending = {"text": make_request(image).text, "started_at": "2026-11-26T12:00:03Z"}
     with pytest.raises(DuplicateContent) as caught:
         platform(session).publish(make_request(image), pending=pending)
@@ -397,7 +413,9 @@ def test_pending_keeps_any_failure_outcome_unknown(image: Path) -> None:
     body = {"title": "Unauthorized", "status": 401, "detail": "Unauthorized"}
     session = scripted(post_media__upload=[response(401, body)])
     with pytest.raises(AuthError) as caught:
-        platform(session).publish(make_request(image), pending={"text": "t", "started_at": "2026-11-26T12:00:00Z"})
+        platform(session).publish(
+            make_request(image), pending={"text": "t", "started_at": "2026-11-26T12:00:00Z"}
+        )
     assert caught.value.outcome_unknown  # the earlier attempt may have posted: stay pending
 
 
@@ -416,7 +434,9 @@ def test_402_says_to_buy_credits(image: Path) -> None:
     body = {"title": "Payment Required", "detail": "credits depleted",
             "type": "https://api.x.com/2/problems/credits-depleted"}  # fmt: skip
     with pytest.raises(PlatformError, match="buy API credits") as caught:
-        platform(scripted(post_tweets=[response(402, body)])).publish(make_request(image), pending=None)
+        platform(scripted(post_tweets=[response(402, body)])).publish(
+            make_request(image), pending=None
+        )
     assert not caught.value.retryable
 
 
@@ -425,7 +445,9 @@ def test_credentials_are_checked_before_any_request() -> None:
     env = {"X_API_KEY": "k" * 20, "X_ACCESS_TOKEN": "t" * 20}
     session = ScriptedSession({})
     with pytest.raises(ConfigError) as caught:
-        create_platform("x", settings, Secrets(env=env), logger=Logger(io.StringIO()), x_session=session)
+        create_platform(
+            "x", settings, Secrets(env=env), logger=Logger(io.StringIO()), x_session=session
+        )
     message = str(caught.value)
     assert message.startswith("X_API_SECRET, X_ACCESS_TOKEN_SECRET are not set (environment")
     assert "k" * 20 not in message and "t" * 20 not in message
@@ -445,7 +467,9 @@ class EmptySSM:
 def test_text_for_fits_280_weighted_characters() -> None:
     x = platform(scripted())
     assert x.text_for(painting()) == '"Winter in Kursk"\nAleksandr Deyneka, 1916'
-    long = x.text_for(painting(title="\u041f\u0435\u0441\u043d\u044f \u0442\u0440\u0443\u0434\u0430 " * 40))
+    long = x.text_for(
+        painting(title="\u041f\u0435\u0441\u043d\u044f \u0442\u0440\u0443\u0434\u0430 " * 40)
+    )
     assert x_length(long) <= 280 and long.endswith('\u2026"\nAleksandr Deyneka, 1916')
     cjk = x.text_for(painting(title="\u6545\u4eba\u897f\u8f9e" * 50))
     assert x_length(cjk) <= 280 and weighted_length(cjk) <= 280
@@ -495,11 +519,15 @@ def test_wrong_secret_is_refused_by_the_signature_check(fake_x: FakeX, make_x, i
     x = make_x(X_ACCESS_TOKEN_SECRET="not-the-secret-at-all")
     with pytest.raises(AuthError) as caught:
         x.publish(make_request(image), pending=None)
-    assert "X_ACCESS_TOKEN_SECRET" in str(caught.value) and "not-the-secret-at-all" not in str(caught.value)
+    assert "X_ACCESS_TOKEN_SECRET" in str(caught.value) and "not-the-secret-at-all" not in str(
+        caught.value
+    )
     assert fake_x.posts == [] and fake_x.log == [("POST", "/2/media/upload", 401)]
 
 
-def test_the_fake_refuses_replays_stale_timestamps_and_tampered_forms(fake_x: FakeX, make_x) -> None:
+def test_the_fake_refuses_replays_stale_timestamps_and_tampered_forms(
+    fake_x: FakeX, make_x
+) -> None:
     from requests_oauthlib import OAuth1
 
     session = make_x().session  # twython's
@@ -511,7 +539,9 @@ def test_the_fake_refuses_replays_stale_timestamps_and_tampered_forms(fake_x: Fa
     stale = OAuth1(c["X_API_KEY"], c["X_API_SECRET"], c["X_ACCESS_TOKEN"], c["X_ACCESS_TOKEN_SECRET"],
                    timestamp=str(int(time.time()) - 3600))  # fmt: skip
     assert requests.get(f"{fake_x.url}/2/users/me", auth=stale).status_code == 401
-    form = session.prepare_request(requests.Request("POST", f"{fake_x.url}/2/users/me", data={"a": "1"}))
+    form = session.prepare_request(
+        requests.Request("POST", f"{fake_x.url}/2/users/me", data={"a": "1"})
+    )
     form.body = "a=2"  # a form body is part of the signature
     assert session.send(form, verify=ca).status_code == 401
 
@@ -523,7 +553,9 @@ def test_over_long_text_is_refused_by_x(fake_x: FakeX, make_x, image: Path) -> N
 
 
 @pytest.mark.parametrize("how", ["drop", "500", "truncate", "chunked", "gzip"])
-def test_a_lost_answer_ends_with_exactly_one_post(fake_x: FakeX, make_x, image: Path, how: str) -> None:
+def test_a_lost_answer_ends_with_exactly_one_post(
+    fake_x: FakeX, make_x, image: Path, how: str
+) -> None:
     fake_x.inject("POST", "/2/tweets", lose=how)
     result = make_x().publish(make_request(image), pending=None)
     (post,) = fake_x.posts
@@ -545,7 +577,9 @@ def test_a_pending_post_is_found_on_the_next_delivery(fake_x: FakeX, make_x, ima
     assert result.id == post["id"] and len(fake_x.posts) == 1
 
 
-def test_pending_whose_text_x_had_long_ago_is_duplicate_content(fake_x: FakeX, make_x, image: Path) -> None:
+def test_pending_whose_text_x_had_long_ago_is_duplicate_content(
+    fake_x: FakeX, make_x, image: Path
+) -> None:
     request = make_request(image)
     fake_x.seed_post(request.text, age=timedelta(days=40))
     pending = {"text": request.text, "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -566,7 +600,9 @@ def test_a_503_burst_and_a_429_still_post_once(fake_x: FakeX, make_x, image: Pat
     assert fake_x.count("POST", "/2/tweets") == 3
 
 
-def test_x_forgetting_the_media_id_still_posts_with_alt_text(fake_x: FakeX, make_x, image: Path) -> None:
+def test_x_forgetting_the_media_id_still_posts_with_alt_text(
+    fake_x: FakeX, make_x, image: Path
+) -> None:
     invalid = {"errors": [{"parameters": {"media.media_ids": ["1"]}, "message": "Your media IDs are invalid."}],
                "title": "Invalid Request", "detail": "One or more parameters to your request was invalid."}  # fmt: skip
     fake_x.inject("POST", "/2/tweets", status=400, body=invalid)

@@ -63,7 +63,10 @@ class Deployment:
         assert answer["ok"], answer
         result = answer["result"]
         (post,) = self.fake.posts
-        assert result["posts"]["x"] == {"id": post["id"], "url": f"https://x.com/i/web/status/{post['id']}"}
+        assert result["posts"]["x"] == {
+            "id": post["id"],
+            "url": f"https://x.com/i/web/status/{post['id']}",
+        }
         self.assert_post_shows(post, result["painting"]["id"])
         return post
 

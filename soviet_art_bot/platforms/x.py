@@ -211,7 +211,9 @@ def _is_unknown_media(status: int, problem: dict[str, Any], text: str) -> bool:
     if status not in (400, 404):
         return False
     for error in problem.get("errors") or []:
-        if isinstance(error, dict) and any(_MEDIA_ID.search(k) for k in error.get("parameters") or {}):
+        if isinstance(error, dict) and any(
+            _MEDIA_ID.search(k) for k in error.get("parameters") or {}
+        ):
             return True
     return bool(_MEDIA_ID.search(text))
 
