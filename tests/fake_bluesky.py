@@ -28,11 +28,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import regex
+from local_server import LocalServer
 
 HANDLE = "sovietart.test"
 DID = "did:plc:fakesovietartbot00000000"
@@ -72,7 +73,7 @@ class Fault:
 
 
 @dataclass
-class FakeBluesky:
+class FakeBluesky(LocalServer):
     handle: str = HANDLE
     did: str = DID
     password: str = APP_PASSWORD
@@ -90,46 +91,16 @@ class FakeBluesky:
     sessions_refreshed: int = 0
 
     def __post_init__(self) -> None:
+        super().__init__()
         self.lock = threading.Lock()
         self._access: dict[str, float] = {}  # token -> expiry
         self._refresh: dict[str, float] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self.port = 0
         self._tids = itertools.count(int(time.time() * 1_000_000))
 
     # -- lifecycle ----------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeBluesky:
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        server.daemon_threads = True
-        self.port = server.server_address[1]
-        self._server = server
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def down(self) -> None:
-        """Stop listening: every request now fails with 'connection refused'."""
-        self.stop()
-
-    def up(self) -> None:
-        if self._server is None:
-            self.start()
-
-    def __enter__(self) -> FakeBluesky:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- test helpers -------------------------------------------------------
 

@@ -22,11 +22,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import regex
+from local_server import LocalServer
 
 DEFAULT_TOKEN = "fake-mastodon-token-5f1c9e0a"
 MIME_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "video/mp4"]
@@ -49,7 +50,7 @@ class Fault:
 
 
 @dataclass
-class FakeMastodon:
+class FakeMastodon(LocalServer):
     token: str = DEFAULT_TOKEN
     max_characters: int = 500
     image_size_limit: int = 16 * 1024 * 1024
@@ -66,48 +67,15 @@ class FakeMastodon:
     faults: list[Fault] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        super().__init__()
         self.lock = threading.Lock()
         self._ids = itertools.count(110_000_000_000_000_000)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
         self._polls: dict[str, int] = {}
 
     # -- lifecycle ----------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeMastodon:
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        server.daemon_threads = True
-        self.port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def down(self) -> None:
-        """Stop listening: every request now fails with 'connection refused'."""
-        self.stop()
-
-    def up(self) -> None:
-        """Listen again, on the same port."""
-        if self._server is None:
-            self.start()
-
-    def __enter__(self) -> FakeMastodon:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- test helpers -------------------------------------------------------
 

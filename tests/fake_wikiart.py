@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from local_server import LocalServer
+
 LISTING_PATH = re.compile(r"/en/paintings-by-style/([^/?]+)")
 
 
@@ -134,8 +136,19 @@ class Window:
         return len(self.arrivals) <= self.limit
 
 
-class FakeWikiArt:
+class _Server(ThreadingHTTPServer):
+    block_on_close = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client that hung up (killed, or done reading): not the fake's problem
+        super().handle_error(request, client_address)
+
+
+class FakeWikiArt(LocalServer):
     """The fake server. ``with FakeWikiArt(...) as fake:`` starts and stops it."""
+
+    server_class = _Server
 
     def __init__(
         self,
@@ -148,6 +161,7 @@ class FakeWikiArt:
         retry_after: str | None = "0",
         report_total: bool = True,
     ) -> None:
+        super().__init__()
         self.style = style
         self.page_size = page_size
         self.latency = latency
@@ -167,8 +181,6 @@ class FakeWikiArt:
         self.peak_in_flight: Counter[str] = Counter()
         self._inject: dict[str, deque[int | str]] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- content -------------------------------------------------------------
 
@@ -257,34 +269,10 @@ class FakeWikiArt:
 
     @property
     def origin(self) -> str:
-        assert self._server is not None, "start the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.url
 
-    def start(self, port: int = 0) -> FakeWikiArt:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        server = _Server(("127.0.0.1", port), handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        server.request_queue_size = 128
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeWikiArt:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[_Handler]:
+        return type("Handler", (_Handler,), {"fake": self})
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -345,13 +333,6 @@ class FakeWikiArt:
             "PageSize": self.page_size,
             "TimeLog": None,
         }
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return  # a client that hung up (killed, or done reading): not the fake's problem
-        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -34,19 +34,21 @@ import html
 import itertools
 import json
 import secrets
+import socket
 import ssl
 import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import regex
 import trustme
+from local_server import LocalServer
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1
 
@@ -200,6 +202,7 @@ class _Validator(RequestValidator):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    fake: FakeX
     protocol_version = "HTTP/1.1"
     server_version = "fake-x"
     timeout = 30  # idle keep-alive connections end by themselves
@@ -216,17 +219,20 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        self.server.fake.handle(self)  # type: ignore[attr-defined]
+        self.fake.handle(self)
 
     do_POST = do_GET
     do_PUT = do_GET
     do_DELETE = do_GET
 
 
-class FakeX:
+class FakeX(LocalServer):
     """See the module docstring. Use as a context manager, or start()/stop()."""
 
+    scheme = "https"
+
     def __init__(self, directory: Path, *, duplicate_horizon: int | None = None) -> None:
+        super().__init__()
         self.directory = Path(directory)
         self.duplicate_horizon = duplicate_horizon  # compare with this many latest posts
         self.api_key = "fk" + secrets.token_hex(10)
@@ -242,46 +248,21 @@ class FakeX:
         self.faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._ca = trustme.CA()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.ca_path = self.directory / "fake-x-ca.pem"
 
     # -- lifecycle ------------------------------------------------------------
 
-    def start(self) -> FakeX:
+    def handler_class(self) -> type[_Handler]:
+        return type("Handler", (_Handler,), {"fake": self})
+
+    def wrap_socket(self, sock: socket.socket) -> socket.socket:
+        """TLS for 127.0.0.1, from a CA written to :attr:`ca_path` for clients to trust."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self._ca.cert_pem.write_to_path(str(self.ca_path))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._ca.issue_cert("127.0.0.1").configure_cert(context)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.socket = context.wrap_socket(
-            server.socket, server_side=True, do_handshake_on_connect=False
-        )
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.05,), name="fake-x", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeX:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        # the handshake happens in the handler's thread (_Handler.setup), not in accept()
+        return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
 
     @property
     def credentials(self) -> dict[str, str]:
