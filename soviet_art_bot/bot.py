@@ -490,7 +490,9 @@ class _SlotRun:
                 failures[name] = f"{type(exc).__name__}: {exc}"
                 self.log.error("publish", platform=name, outcome="error",
                                error=f"{type(exc).__name__}: {exc}")  # fmt: skip
-        self._record_in_ledger(posted)
+        # every posted platform, not only this run's: an earlier run may have
+        # posted and died before its ledger write (this writes only what is missing)
+        self._record_in_ledger(self.bot.platforms)
         if failures:
             raise PostIncomplete(self.slot_s, failures)
         return "posted" if posted else "already-posted"

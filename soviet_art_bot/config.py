@@ -145,15 +145,38 @@ def aws_client(service: str) -> Any:
     (boto3 itself only reads AWS_DEFAULT_REGION), the endpoint from
     AWS_ENDPOINT_URL (read by boto3), so a local S3 can stand in for AWS."""
     import boto3
-    from botocore.exceptions import NoRegionError
+    from botocore.exceptions import InvalidRegionError, NoRegionError, ProfileNotFound
 
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    names = ("AWS_REGION", "AWS_DEFAULT_REGION")
+    region = next((os.environ[n].strip() for n in names if os.environ.get(n, "").strip()), None)
+    blank = [n for n in names if n in os.environ and not os.environ[n].strip()]
+    if region is None and blank:
+        raise ConfigError(
+            f"cannot use AWS {service}: {' and '.join(blank)} set but empty; "
+            f"{AWS_SETUP_ERRORS['NoRegionError']}"
+        )
+    if region is not None and not _REGION.fullmatch(region):
+        raise ConfigError(
+            f"cannot use AWS {service}: AWS_REGION={region!r} is not a region name like eu-west-1"
+        )
     try:
         return boto3.client(service, region_name=region)
     except NoRegionError:
         raise ConfigError(
             f"cannot use AWS {service}: {AWS_SETUP_ERRORS['NoRegionError']}"
         ) from None
+    except (InvalidRegionError, ValueError) as exc:  # e.g. a malformed AWS_ENDPOINT_URL
+        raise ConfigError(
+            f"cannot use AWS {service}: {exc}; check AWS_REGION and AWS_ENDPOINT_URL"
+        ) from None
+    except ProfileNotFound:
+        raise ConfigError(
+            f"cannot use AWS {service}: the profile AWS_PROFILE={os.environ.get('AWS_PROFILE')!r} "
+            "is not in your AWS config; fix or unset AWS_PROFILE"
+        ) from None
+
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,16 @@ def redact(text: str) -> str:
     return text
 
 
+def _redact_values(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_values(v) for v in value]
+    return value
+
+
 class Logger:
     """Writes one JSON object a line to ``stream`` (stderr unless given)."""
 
@@ -62,7 +72,7 @@ class Logger:
         }
         # Redact the values before encoding (JSON escaping could hide a secret
         # holding a quote or a backslash), and the encoded line once more.
-        record = {k: redact(v) if isinstance(v, str) else v for k, v in record.items()}
+        record = _redact_values(record)
         line = redact(json.dumps(record, ensure_ascii=False, default=str))
         with _lock:
             self.stream.write(line + "\n")

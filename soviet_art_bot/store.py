@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from .config import AWS_SETUP_ERRORS, check_store_url
-from .errors import Conflict, NotFound, ObjectTooLarge, StoreError
+from .errors import ArtBotError, Conflict, NotFound, ObjectTooLarge, StoreError
 
 PARTIAL_DIR = ".partial"
 LOCK_DIR = ".locks"
@@ -224,8 +224,7 @@ class DirStore(Store):
             size = src.stat().st_size
             if max_bytes is not None and size > max_bytes:
                 raise ObjectTooLarge(f"{self.describe(key)} is {size} bytes, over {max_bytes}")
-            with self._os_errors("read", key):
-                shutil.copyfile(src, dest)
+            shutil.copyfile(src, dest)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise NotFound(key, self.describe(key)) from None
         except OSError as exc:
@@ -289,7 +288,9 @@ class S3Store(Store):
         check_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    def _error(self, exc: Exception, key: str, action: str) -> StoreError:
+    def _error(self, exc: Exception, key: str, action: str) -> ArtBotError:
+        if isinstance(exc, ArtBotError):  # already says what to do (e.g. from aws_client)
+            return exc
         code = _error_code(exc)
         if code in ("NoSuchKey", "404", "NotFound"):
             return NotFound(key, self.describe(key))

@@ -12,7 +12,7 @@
   ``POST /2/media/metadata`` (alt text), ``POST /2/tweets`` (text weighted
   as X counts it, at most 280; media ids must be known; a text the account
   already posted gets X's real 403 duplicate body), ``GET /2/users/me`` and
-  ``GET /2/users/:id/tweets`` (newest first, ``start_time``,
+  ``GET /2/users/:id/tweets`` (newest first, ``start_time``, ``end_time``,
   ``max_results``), answering with v2 bodies; post texts come back the way X
   returns them (HTML entities, a t.co link for the image).
 * Faults on demand (:meth:`FakeX.inject`): a status before anything happens
@@ -567,9 +567,20 @@ class FakeX(LocalServer):
                 return 400, invalid_request(
                     "start_time", query["start_time"], "not an ISO 8601 time"
                 )
+        until = None
+        if "end_time" in query:
+            try:
+                until = datetime.fromisoformat(query["end_time"].replace("Z", "+00:00"))
+            except ValueError:
+                return 400, invalid_request("end_time", query["end_time"], "not an ISO 8601 time")
         fields = set(query.get("tweet.fields", "").split(","))
         with self.lock:
-            posts = [p for p in reversed(self.posts) if since is None or p["created_at"] >= since]
+            posts = [
+                p
+                for p in reversed(self.posts)
+                if (since is None or p["created_at"] >= since)
+                and (until is None or p["created_at"] <= until)
+            ]
         data = []
         for post in posts[:limit]:
             item = {

@@ -303,3 +303,16 @@ def test_repeat_delivery_repairs_a_ledger_left_behind(sample_dir, tmp_path):
     again = make_bot(sample_dir, tmp_path).post(SLOT)
     assert again["status"] == "already-posted"
     assert read_ledger(sample_dir)[0].recent == {first["painting"]["id"]: "2026-11-26T12:00:00Z"}
+
+
+def test_an_image_that_is_a_directory_is_set_aside(dir_store, tmp_path):
+    from soviet_art_bot.sample import write_sample
+
+    bad, good = write_sample(dir_store, 2, scale=0.1)
+    path = dir_store.root / bad.image
+    path.unlink()
+    path.mkdir()
+    bot = make_bot(dir_store, tmp_path)
+    results = [bot.post(SLOT), bot.post(SLOT + timedelta(hours=6))]
+    assert {r["painting"]["id"] for r in results} == {good.id}
+    assert "is missing" in read_ledger(dir_store)[0].set_aside["*"][bad.id]["reason"]

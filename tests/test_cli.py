@@ -180,3 +180,24 @@ def test_sample_needs_a_positive_count(env, tmp_path, count):
     proc = run(["sample", "--store", str(tmp_path / "s"), "--count", count], env)
     assert proc.returncode == 2 and "--count" in proc.stderr
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("aws", "fragment"),
+    [
+        ({"AWS_PROFILE": "no-such-profile"}, "fix or unset AWS_PROFILE"),
+        ({"AWS_REGION": "", "AWS_DEFAULT_REGION": ""}, "no AWS region is set"),
+        ({"AWS_REGION": "eu west"}, "is not a region name"),
+    ],
+)
+def test_aws_misconfiguration_is_one_line(env, collection, tmp_path, aws, fragment):
+    env = {**env, "ART_BOT_SSM_PATH": "/soviet-art-bot", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    env.update(aws)
+    if "AWS_PROFILE" in aws:
+        env.pop("AWS_ACCESS_KEY_ID", None), env.pop("AWS_SECRET_ACCESS_KEY", None)
+        env.pop("AWS_SESSION_TOKEN", None)
+        env["AWS_CONFIG_FILE"] = str(tmp_path / "no-config")
+    proc = run(["post", "--store", str(collection[0].root), "--platforms", "x"], env)
+    assert_one_error_line(proc, fragment)
+    proc = run(["check", "--store", "s3://some-bucket/collection"], env)
+    assert_one_error_line(proc, fragment)

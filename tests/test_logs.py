@@ -47,3 +47,14 @@ def test_an_error_is_logged_once_with_its_message():
         "catalog.json is not valid JSON",
     ]
     assert all(r["outcome"] == "error" and r["slot"] == "s" for r in records)
+
+
+def test_nested_fields_are_redacted_too():
+    from soviet_art_bot.log import register_secret
+
+    secret = 'nested"secret\\value-42'
+    register_secret(secret)
+    stream = io.StringIO()
+    Logger(stream).info("step", nested={"a": [f"x {secret} y"]})
+    assert secret not in stream.getvalue() and json.dumps(secret)[1:-1] not in stream.getvalue()
+    assert lines(stream)[0]["nested"] == {"a": ["x *** y"]}

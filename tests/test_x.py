@@ -34,7 +34,7 @@ from soviet_art_bot.errors import (
 from soviet_art_bot.log import Logger
 from soviet_art_bot.platforms import create as create_platform
 from soviet_art_bot.platforms.base import PostRequest
-from soviet_art_bot.platforms.x import CREDENTIALS, XCredentials, XPlatform
+from soviet_art_bot.platforms.x import CREDENTIALS, LOOKUP_PAGE, XCredentials, XPlatform
 from soviet_art_bot.sample import sample_paintings
 
 SECRETS = {
@@ -575,6 +575,20 @@ def test_a_pending_post_is_found_on_the_next_delivery(fake_x: FakeX, make_x, ima
     pending = {"text": request.text, "painting_id": "p1", "attempt": 1, "started_at": started}
     result = make_x().publish(request, pending=pending)  # a new container: no cached user id
     assert result.id == post["id"] and len(fake_x.posts) == 1
+
+
+def test_a_pending_post_is_found_a_day_later_despite_newer_posts(
+    fake_x: FakeX, make_x, image: Path
+) -> None:
+    """A slot re-run by hand the next day: later posts must not hide ours."""
+    request = make_request(image)
+    ours = fake_x.seed_post(request.text, age=timedelta(days=1))
+    for n in range(LOOKUP_PAGE + 2):
+        fake_x.seed_post(f"a later post {n}", age=timedelta(hours=20 - n))
+    started = (ours["created_at"] - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pending = {"text": request.text, "painting_id": "p1", "attempt": 1, "started_at": started}
+    result = make_x().publish(request, pending=pending)
+    assert result.id == ours["id"] and len(fake_x.posts) == LOOKUP_PAGE + 3
 
 
 def test_pending_whose_text_x_had_long_ago_is_duplicate_content(

@@ -89,6 +89,7 @@ READ_TIMEOUT = 60.0
 CLOCK_SKEW = timedelta(minutes=5)  # between this host's clock and X's
 LOOKUP_TRIES = 3  # the timeline may lag the duplicate check by a moment
 LOOKUP_PAGE = 5  # X's smallest max_results: the post sought is among the newest
+LOOKUP_WINDOW = timedelta(hours=1)  # a lost post is made within this of its first attempt
 
 _CREDENTIALS_TEXT = "X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET"
 _DUPLICATE = re.compile(r"duplicate", re.IGNORECASE)
@@ -629,16 +630,21 @@ class XPlatform(Platform):
         """X says the text exists: return our post made since ``since``, if it is ours."""
         user_id = self._me(request)
         step = f"GET /2/users/{user_id}/tweets"
+        params = {
+            "max_results": LOOKUP_PAGE,
+            "start_time": _iso(since),
+            "exclude": "replies,retweets",
+            "tweet.fields": "created_at",
+        }
+        # A slot resolved long after its attempt (a manual re-run the next day)
+        # must not have its post pushed out of the page by later ones.
+        until = since + LOOKUP_WINDOW
+        if until < datetime.now(UTC) - timedelta(seconds=30):
+            params["end_time"] = _iso(until)
         for attempt in range(1, LOOKUP_TRIES + 1):
             response = self._send(
-                "GET", f"/2/users/{user_id}/tweets", request, step=step,
-                params={
-                    "max_results": LOOKUP_PAGE,
-                    "start_time": _iso(since),
-                    "exclude": "replies,retweets",
-                    "tweet.fields": "created_at",
-                },
-            )  # fmt: skip
+                "GET", f"/2/users/{user_id}/tweets", request, step=step, params=params
+            )
             if response.status_code >= 400:
                 raise self._error(response, step)
             try:
