@@ -22,6 +22,10 @@ DEFAULT_STYLE = "socialist-realism"
 DEFAULT_WIKIART = "https://www.wikiart.org"
 
 
+def _add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", help=f"s3://BUCKET[/PREFIX] or a directory (env {ENV_STORE})")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="soviet-art-bot",
@@ -36,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Post one painting now, through exactly the code path the Lambda uses. "
         "Prints the result as JSON.",
     )
-    post.add_argument("--store", help=f"s3://BUCKET[/PREFIX] or a directory (env {ENV_STORE})")
+    _add_store(post)
     post.add_argument(
         "--platforms", help=f"comma list of x, mastodon, bluesky, outbox (env {ENV_PLATFORMS})"
     )
@@ -52,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Download every painting of a WikiArt style into a store, within "
         "WikiArt's rate limits. Safe to re-run: only what is new or changed is fetched.",
     )
-    scrape.add_argument("--store", help=f"s3://BUCKET[/PREFIX] or a directory (env {ENV_STORE})")
+    _add_store(scrape)
     scrape.add_argument("--style", default=DEFAULT_STYLE, help="WikiArt style slug")
     scrape.add_argument(
         "--wikiart-url", default=DEFAULT_WIKIART, help="WikiArt origin (for mirrors and tests)"
@@ -67,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate catalog.json (for example one written by hand or uploaded) "
         "and index it, so that the next post reads one shard instead of the whole catalog.",
     )
-    check.add_argument("--store", help=f"s3://BUCKET[/PREFIX] or a directory (env {ENV_STORE})")
+    _add_store(check)
 
     sample = sub.add_parser(
         "sample",

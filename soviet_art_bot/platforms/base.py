@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ..catalog import Painting
+from ..errors import PlatformError, RefusedPainting
 from ..log import Logger
 
 
@@ -70,3 +73,19 @@ class Platform(ABC):
         :class:`~soviet_art_bot.errors.PlatformError` on failure, with
         ``outcome_unknown=True`` when the post may exist nonetheless.
         """
+
+
+@contextmanager
+def pending_stays_unknown(pending: dict[str, Any] | None) -> Iterator[None]:
+    """While resolving an earlier attempt, any failure leaves its outcome unknown.
+
+    The earlier attempt's post may exist until an answer proves otherwise. A
+    refusal of the painting itself is the exception: the earlier attempt had
+    the same text and image, so it was refused as well.
+    """
+    try:
+        yield
+    except PlatformError as exc:
+        if pending and not isinstance(exc, RefusedPainting):
+            exc.outcome_unknown = True
+        raise

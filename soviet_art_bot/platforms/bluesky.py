@@ -54,11 +54,10 @@ from ..errors import (
     MediaTooLarge,
     PlatformError,
     RateLimited,
-    RefusedPainting,
 )
 from ..log import Logger
 from ..media import image_size
-from .base import Platform, PostRequest, PostResult
+from .base import Platform, PostRequest, PostResult, pending_stays_unknown
 
 TEXT_LIMIT = 300  # graphemes
 BLOB_LIMIT = 2_000_000  # bytes, app.bsky.embed.images
@@ -261,14 +260,8 @@ class Bluesky(Platform):
         return post_text(painting, limit=TEXT_LIMIT, length=grapheme_length, link=link)
 
     def publish(self, request: PostRequest, *, pending: dict[str, Any] | None) -> PostResult:
-        try:
+        with pending_stays_unknown(pending):
             return self._publish(request, pending)
-        except PlatformError as exc:
-            # The earlier attempt's post may exist: still unresolved. A refusal
-            # is definite: by then this slot's record key was looked up and is free.
-            if pending and not isinstance(exc, RefusedPainting):
-                exc.outcome_unknown = True
-            raise
 
     def _publish(self, request: PostRequest, pending: dict[str, Any] | None) -> PostResult:
         data = request.image_path.read_bytes()

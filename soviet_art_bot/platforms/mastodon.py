@@ -45,7 +45,7 @@ from ..errors import (
 )
 from ..log import Logger
 from ..media import EXTENSIONS
-from .base import Platform, PostRequest, PostResult
+from .base import Platform, PostRequest, PostResult, pending_stays_unknown
 
 DEFAULT_MAX_CHARACTERS = 500
 URL_LENGTH = 23  # every link counts as 23 characters, however long
@@ -187,15 +187,8 @@ class Mastodon(Platform):
         )
 
     def publish(self, request: PostRequest, *, pending: dict[str, Any] | None) -> PostResult:
-        try:
+        with pending_stays_unknown(pending):
             return self._publish(request, pending)
-        except PlatformError as exc:
-            # The earlier attempt's status may exist: still unresolved. Not so
-            # after a refusal of the image: the earlier attempt had the same
-            # image, and no status is made without its upload.
-            if pending and not isinstance(exc, RefusedPainting):
-                exc.outcome_unknown = True
-            raise
 
     def _publish(self, request: PostRequest, pending: dict[str, Any] | None) -> PostResult:
         limits = self.limits()
