@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint bench clean venv test-floor
+.PHONY: test demo lint lint-ci bench clean venv test-floor
 
 venv: $(STAMP)
 
@@ -44,6 +44,25 @@ test-floor: $(FLOOR_STAMP)
 		assert boto3.__version__ == botocore.__version__ == "$(BOTO_FLOOR)", \
 		(boto3.__version__, botocore.__version__)'
 	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_store.py
+
+# CI configuration and shell scripts: zizmor (offline) on the workflows, their
+# JSON schemas (check-jsonschema's built-in ones), shellcheck on every script.
+CI_STAMP := $(VENV)/.installed-ci
+# Every tracked shell script: a *.sh/*.bash name or a sh/bash shebang.
+SHELL_SCRIPTS = git ls-files | while IFS= read -r f; do \
+	  case "$$f" in *.sh|*.bash) echo "$$f"; continue;; esac; \
+	  head -n1 -- "$$f" 2>/dev/null | grep -qE '^\#!.*[/ ](ba|da)?sh( |$$)' && echo "$$f"; \
+	done; true
+
+$(CI_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[ci]'
+	touch $(CI_STAMP)
+
+lint-ci: $(CI_STAMP)
+	$(BIN)/zizmor --offline --no-progress --persona auditor .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.travis .travis.yml
+	scripts="$$($(SHELL_SCRIPTS))"; echo "shellcheck:" $$scripts; $(BIN)/shellcheck $$scripts
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

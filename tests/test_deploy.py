@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -395,22 +396,56 @@ def test_ci_tests_on_the_lambda_python_and_deploys_main_only():
     travis = yaml.safe_load((REPO / ".travis.yml").read_text())
     assert travis["python"] == "3.13" and travis["install"] == "make venv"
     stages = {j["stage"]: j for j in travis["jobs"]["include"]}
-    assert stages["test"]["script"] == "make test"
-    assert stages["deploy"]["script"] == "./lambda_deploy.sh"
+    assert stages["test"]["script"] == "bash .ci/run"
+    # the deploy runs the script of the commit the build tested, nothing else
+    assert stages["deploy"]["script"] == [
+        'test "$(git rev-parse HEAD)" = "$TRAVIS_COMMIT"',
+        "./lambda_deploy.sh",
+    ]
     (deploy_stage,) = [s for s in travis["stages"] if isinstance(s, dict)]
-    assert deploy_stage == {"name": "deploy", "if": "branch = main AND type = push"}
+    assert deploy_stage == {
+        "name": "deploy",
+        "if": "branch = main AND type = push AND fork = false AND repo = env(DEPLOY_REPOSITORY)",
+    }
 
     actions = yaml.safe_load((REPO / ".github/workflows/ci.yml").read_text())
     test_job, deploy_job = actions["jobs"]["test"], actions["jobs"]["deploy"]
-    assert {"with": {"python-version": "3.13"}, "uses": "actions/setup-python@v5"} in test_job[
-        "steps"
-    ]
-    assert {"run": "make test"} in test_job["steps"]
+    assert {"run": "bash .ci/run"} in test_job["steps"]
+    assert any(
+        step.get("uses", "").startswith("actions/setup-python@")
+        and step["with"] == {"python-version": "3.13"}
+        for step in test_job["steps"]
+    )
     assert deploy_job["needs"] == "test"
-    assert deploy_job["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    main_of_this_repository = (
+        "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+        " && github.repository == vars.DEPLOY_REPOSITORY"
+    )
+    assert deploy_job["if"].split() == main_of_this_repository.split()
     assert deploy_job["steps"][-1]["run"] == "./lambda_deploy.sh"
     for text in (
         (REPO / ".travis.yml").read_text(),
         (REPO / ".github/workflows/ci.yml").read_text(),
     ):
         assert "set -x" not in text.replace("no `set -x`", "") and "echo $AWS" not in text
+
+
+def test_workflow_pins_actions_and_keeps_no_token_on_disk():
+    """A movable tag or a token in .git/config would hand the deploy's AWS role to others."""
+    import yaml
+
+    text = (REPO / ".github/workflows/ci.yml").read_text()
+    actions = yaml.safe_load(text)
+    assert actions["permissions"] == {}
+    uses_lines = [line.strip() for line in text.splitlines() if "uses:" in line]
+    assert uses_lines
+    for line in uses_lines:
+        assert re.fullmatch(r"- uses: [\w.-]+/[\w.-]+@[0-9a-f]{40}  # v\d+\.\d+\.\d+", line), line
+    for name, job in actions["jobs"].items():
+        perms = job["permissions"]
+        assert perms["contents"] == "read"
+        assert ("id-token" in perms) == (name == "deploy")
+        assert set(perms) <= {"contents", "id-token"}
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
