@@ -21,12 +21,10 @@ at once:
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import shutil
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,11 +32,10 @@ from typing import Any
 
 from . import platforms as platform_registry
 from .caption import alt_text
-from .catalog import CatalogIndex, Painting, load_index, painting_from_json
+from .catalog import CatalogIndex, Painting, load_index
 from .config import Secrets, Settings
 from .errors import (
     ArtBotError,
-    Conflict,
     DuplicateContent,
     ImageError,
     NotFound,
@@ -49,17 +46,11 @@ from .errors import (
     SlotBusy,
     StoreError,
 )
-from .ledger import (
-    Ledger,
-    choose,
-    format_time,
-    read_ledger,
-    slot_key,
-    update_ledger,
-)
+from .ledger import Ledger, choose, format_time, read_ledger, update_ledger
 from .log import Logger, register_secret
 from .media import sniff_mime
 from .platforms.base import Platform, PostRequest
+from .slots import PlatformPost, PostStatus, SetAside, SlotLease, SlotRecord
 from .store import Store, open_store
 
 MAX_IMAGE_BYTES = 5_000_000  # X's limit; ingest keeps images under 2,000,000
@@ -67,8 +58,6 @@ MAX_SET_ASIDE = 5  # unreadable images (or refused paintings) tolerated per slot
 DUPLICATE_CHECKS = 2  # deliveries that must see a duplicate before a pending text is "old"
 IMAGE_SET_ASIDE = timedelta(days=7)
 DUPLICATE_SET_ASIDE = timedelta(days=30)
-LEASE_MARGIN = 5.0
-POLL_SECONDS = 0.25
 
 
 @dataclass
@@ -121,143 +110,24 @@ class Bot:
         return _SlotRun(self, slot.astimezone(UTC).replace(microsecond=0), deadline).run()
 
 
-class _SlotRun:
-    """One invocation's work on one slot (holds the record and its lease)."""
+class ImageFetcher:
+    """Downloads and checks paintings' images, once each, into a private directory.
 
-    def __init__(self, bot: Bot, slot: datetime, deadline: float) -> None:
-        self.bot = bot
-        self.store = bot.store
-        self.slot = slot
-        self.slot_s = format_time(slot)
-        self.key = slot_key(slot)
-        self.deadline = deadline
-        self.owner = uuid.uuid4().hex
-        self.window = timedelta(days=bot.settings.no_repeat_days)
-        self.log = bot.logger.bind(slot=self.slot_s)
-        self.record: dict[str, Any] = {}
-        self.etag: str | None = None
-        self._index: CatalogIndex | None = None
+    Shared by a post and its rehearsal (``preview``): both must refuse the same
+    images for the same reasons. :meth:`close` removes every file it made.
+    """
+
+    def __init__(self, store: Store, logger: Logger) -> None:
+        self.store = store
+        self.log = logger
         self._images: dict[str, tuple[Path, str]] = {}
         self._tmpdir: Path | None = None
 
-    # -- the record and its lease ------------------------------------------
-
-    @property
-    def index(self) -> CatalogIndex:
-        if self._index is None:
-            with self.log.timed("load_catalog") as extra:
-                self._index = load_index(self.store)
-                extra["paintings"] = len(self._index)
-        return self._index
-
-    def _done(self) -> bool:
-        states = self.record.get("platforms", {})
-        return all(states.get(n, {}).get("status") == "posted" for n in self.bot.platforms)
-
-    def _save(self) -> None:
-        try:
-            self.etag = self.store.write_if(
-                self.key, json.dumps(self.record, ensure_ascii=False).encode(), etag=self.etag
-            )
-        except Conflict:
-            raise SlotBusy(
-                f"slot {self.slot_s}: another invocation took over its record "
-                f"({self.store.describe(self.key)}); it will finish the slot"
-            ) from None
-
-    def _lease(self) -> dict[str, Any]:
-        seconds = max(self.deadline - time.monotonic(), 30.0) + LEASE_MARGIN
-        return {"owner": self.owner, "until": round(time.time() + seconds, 3)}
-
-    def _acquire(self) -> bool:
-        """Hold the slot's lease; False if the slot needs nothing more."""
-        waiting = False
-        while True:
-            current = self.store.read_versioned(self.key)
-            if current is None:
-                painting = self._choose()
-                self.record = {
-                    "version": 1,
-                    "slot": self.slot_s,
-                    "painting": painting.to_json(),
-                    "created_at": format_time(datetime.now(UTC)),
-                    "platforms": {},
-                    "set_aside": [],
-                    "lease": self._lease(),
-                }
-                try:
-                    self.etag = self.store.write_if(
-                        self.key, json.dumps(self.record, ensure_ascii=False).encode(), etag=None
-                    )
-                    self.log.info("slot_created", painting_id=painting.id, outcome="ok")
-                    return True
-                except Conflict:
-                    continue  # a concurrent delivery created it first
-            try:
-                self.record = json.loads(current[0])
-            except ValueError:
-                raise ArtBotError(
-                    f"{self.store.describe(self.key)} is not valid JSON; delete it to redo the slot"
-                ) from None
-            self.etag = current[1]
-            if self._done():
-                return False
-            lease = self.record.get("lease") or {}
-            if lease.get("owner") not in (None, self.owner) and lease.get("until", 0) > time.time():
-                if not waiting:
-                    waiting = True
-                    until = datetime.fromtimestamp(lease["until"], UTC)
-                    self.log.info("wait_for_lease", outcome="waiting",
-                                  lease_until=format_time(until))  # fmt: skip
-                if time.monotonic() + POLL_SECONDS >= self.deadline:
-                    raise SlotBusy(
-                        f"slot {self.slot_s} is being posted by another invocation; "
-                        "this delivery gives up (nothing was posted twice)"
-                    )
-                time.sleep(POLL_SECONDS)
-                continue
-            self.record["lease"] = self._lease()
-            try:
-                self._save()
-                return True
-            except SlotBusy:
-                continue
-
-    def _release(self) -> None:
-        self.record["lease"] = None
-        try:
-            self._save()
-        except (SlotBusy, StoreError) as exc:  # the lease expires by itself anyway
-            self.log.warning("release_lease", outcome="error", error=str(exc))
-
-    # -- choosing and fetching ---------------------------------------------
-
-    def _choose(self, *, platform: str | None = None, exclude: set[str] | None = None) -> Painting:
-        ledger, _ = read_ledger(self.store)
-        with self.log.timed("choose", platform=platform) as extra:
-            painting = choose(
-                self.index,
-                ledger,
-                now=self.slot,
-                window=self.window,
-                rng=self.bot.rng,
-                platform=platform,
-                exclude=exclude or set(),
-            )
-            extra["painting_id"] = painting.id
-        return painting
-
-    def _painting(self, painting_id: str) -> Painting:
-        for doc in [self.record["painting"], *self.record.get("alternates", [])]:
-            if doc.get("id") == painting_id:
-                return painting_from_json(doc, f"{self.key} painting {painting_id!r}")
-        raise ArtBotError(f"{self.key} does not describe painting {painting_id!r}")
-
-    def _fetch(self, painting: Painting) -> tuple[Path, str]:
-        """Download and check the painting's image (once per invocation)."""
+    def fetch(self, painting: Painting) -> tuple[Path, str]:
+        """The image's local path and type; :class:`ImageError` if it cannot be posted."""
         if painting.id in self._images:
             return self._images[painting.id]
-        if self._tmpdir is None:  # private (0700), removed in run()'s finally
+        if self._tmpdir is None:  # private (0700), removed by close()
             self._tmpdir = Path(tempfile.mkdtemp(prefix="soviet-art-bot-"))
         dest = self._tmpdir / f"{len(self._images)}.img"
         where = self.store.describe(painting.image)
@@ -292,6 +162,82 @@ class _SlotRun:
         self._images[painting.id] = (dest, mime)
         return dest, mime
 
+    def close(self) -> None:
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+            self._images.clear()
+
+
+class _SlotRun:
+    """One invocation's work on one slot: choose, fetch and publish.
+
+    The slot's record and its lease belong to :class:`~soviet_art_bot.slots.SlotLease`;
+    images to :class:`ImageFetcher`.
+    """
+
+    def __init__(self, bot: Bot, slot: datetime, deadline: float) -> None:
+        self.bot = bot
+        self.store = bot.store
+        self.slot = slot
+        self.slot_s = format_time(slot)
+        self.deadline = deadline
+        self.window = timedelta(days=bot.settings.no_repeat_days)
+        self.log = bot.logger.bind(slot=self.slot_s)
+        self.lease = SlotLease(self.store, slot, deadline=deadline, logger=self.log)
+        self.images = ImageFetcher(self.store, self.log)
+        self._index: CatalogIndex | None = None
+
+    @property
+    def record(self) -> SlotRecord:
+        return self.lease.record
+
+    @property
+    def index(self) -> CatalogIndex:
+        if self._index is None:
+            with self.log.timed("load_catalog") as extra:
+                self._index = load_index(self.store)
+                extra["paintings"] = len(self._index)
+        return self._index
+
+    def run(self) -> dict[str, Any]:
+        with self.log.timed("post_slot", final=True) as summary:
+            try:
+                names = list(self.bot.platforms)
+                new = lambda: SlotRecord.new(self.slot, self._choose())  # noqa: E731
+                if not self.lease.acquire(new, lambda record: record.done(names)):
+                    self._record_in_ledger()  # repairs a run cut short
+                    summary["outcome"] = "already-posted"
+                    return self._result("already-posted")
+                try:
+                    status = self._post_missing()
+                finally:
+                    self.lease.release()
+                summary["outcome"] = status
+                return self._result(status)
+            finally:
+                self.images.close()
+
+    # -- choosing ----------------------------------------------------------------
+
+    def _choose(self, *, platform: str | None = None, exclude: set[str] | None = None) -> Painting:
+        ledger, _ = read_ledger(self.store)
+        with self.log.timed("choose", platform=platform) as extra:
+            painting = choose(
+                self.index,
+                ledger,
+                now=self.slot,
+                window=self.window,
+                rng=self.bot.rng,
+                platform=platform,
+                exclude=exclude or set(),
+            )
+            extra["painting_id"] = painting.id
+        return painting
+
+    def _painting(self, painting_id: str) -> Painting:
+        return self.record.find_painting(painting_id, self.lease.key)
+
     def _set_aside(
         self,
         painting: Painting,
@@ -315,102 +261,62 @@ class _SlotRun:
                              platform=platform, catalog=catalog)  # fmt: skip
 
         update_ledger(self.store, change)
-        self.record.setdefault("set_aside", []).append(
-            {"painting_id": painting.id, "platform": platform, "reason": reason}
-        )
-
-    def _tried(self) -> set[str]:
-        return {entry["painting_id"] for entry in self.record.get("set_aside", [])}
+        self.record.set_aside.append(SetAside(painting.id, platform, reason))
 
     def _slot_painting(self) -> tuple[Painting, Path, str]:
         """The slot's painting with its image, replacing it while images are bad."""
-        painting = self._painting(self.record["painting"]["id"])
+        painting = self._painting(self.record.painting_id)
         for _ in range(MAX_SET_ASIDE + 1):
             try:
-                path, mime = self._fetch(painting)
+                path, mime = self.images.fetch(painting)
                 return painting, path, mime
             except ImageError as exc:
-                if any(s.get("status") in ("posted", "pending")
-                       for s in self.record.get("platforms", {}).values()):  # fmt: skip
+                if self.record.started():
                     raise  # already (maybe) posted elsewhere: cannot switch now
                 self._set_aside(painting, str(exc))
-                painting = self._choose(exclude=self._tried())
-                self.record["painting"] = painting.to_json()
-                self._save()
+                painting = self._choose(exclude=self.record.tried())
+                self.record.painting = painting.to_json()
+                self.lease.save()
         raise ArtBotError(
             f"slot {self.slot_s}: {MAX_SET_ASIDE} paintings in a row had missing or unreadable "
             "images; check the store (see state/ledger.json for which) and re-run the scrape"
         )
 
-    # -- posting --------------------------------------------------------------
+    # -- publishing ----------------------------------------------------------------
 
-    def _publish(self, name: str, painting: Painting, path: Path, mime: str) -> dict[str, Any]:
+    def _publish(self, name: str, painting: Painting, path: Path, mime: str) -> PlatformPost:
         """Post on one platform, switching painting if the platform refuses this one."""
-        platform = self.bot.platforms[name]
-        state = self.record.setdefault("platforms", {}).get(name) or {}
-        pending = state if state.get("status") == "pending" else None
+        earlier = self.record.platforms.get(name)
+        attempts = earlier.attempt if earlier else 0
+        pending = earlier if earlier and earlier.status is PostStatus.PENDING else None
         for _ in range(MAX_SET_ASIDE + 1):
             if pending:  # resolve the earlier attempt: same painting, same text
-                painting = self._painting(pending["painting_id"])
-                path, mime = self._fetch(painting)
-                text = pending["text"]
+                painting = self._painting(pending.painting_id or "")
+                path, mime = self.images.fetch(painting)
+                text = pending.text or ""
             else:
-                link = (painting.source_url or None) if self.bot.settings.post_link else None
-                text = platform.text_for(painting, link=link)
-            attempt = int(state.get("attempt", 0)) + 1
-            state = {
-                "status": "pending",
-                "painting_id": painting.id,
-                "text": text,
-                "attempt": attempt,
-                # the first attempt's time: a platform looks for a lost post from then on
-                "started_at": (pending or {}).get("started_at") or format_time(datetime.now(UTC)),
-                "duplicate_checks": int((pending or {}).get("duplicate_checks", 0)),
-            }
-            self.record["platforms"][name] = state
-            self._save()
-            request = PostRequest(
-                slot=self.slot_s,
-                painting=painting,
-                text=text,
-                alt_text=alt_text(painting),
-                image_path=path,
-                mime_type=mime,
-                deadline=self.deadline,
-            )
-            with self.log.timed("publish", platform=name, painting_id=painting.id,
-                                attempt=attempt, resolving=bool(pending)) as extra:  # fmt: skip
-                try:
-                    result = platform.publish(request, pending=pending)
-                    refused = None
-                    extra["post_id"] = result.id
-                except RefusedPainting as exc:
-                    refused = exc
-                    extra["outcome"] = "refused"
-                    extra["reason"] = str(exc)
-            if refused is None:
-                posted = {
-                    "status": "posted",
-                    "id": result.id,
-                    "url": result.url,
-                    "painting_id": painting.id,
-                    "attempt": attempt,
-                    "posted_at": format_time(datetime.now(UTC)),
-                }
-                self.record["platforms"][name] = posted
-                self._save()
-                return posted
+                text = self._text(name, painting)
+            attempts += 1
+            state = PlatformPost.pending(painting.id, text, attempt=attempts, earlier=pending)
+            self.record.platforms[name] = state
+            self.lease.save()
+            outcome = self._send(name, painting, path, mime, state, pending)
+            if isinstance(outcome, PlatformPost):
+                self.record.platforms[name] = outcome
+                self.lease.save()
+                return outcome
+            refused = outcome
             if (
                 pending
                 and isinstance(refused, DuplicateContent)
-                and state["duplicate_checks"] + 1 < DUPLICATE_CHECKS
+                and state.duplicate_checks + 1 < DUPLICATE_CHECKS
             ):
                 # A duplicate answer to our own pending text usually means our lost
                 # post exists but is not visible yet: look again on the next delivery
                 # rather than risk a second post. Only repeated answers prove the
                 # text belongs to an older post.
-                state["duplicate_checks"] += 1
-                self._save()
+                state.duplicate_checks += 1
+                self.lease.save()
                 raise PlatformError(
                     name,
                     f"{refused}; this slot's earlier post may exist but was not found yet, "
@@ -420,34 +326,55 @@ class _SlotRun:
             # The platform will never take this painting: set it aside there, pick another.
             self._set_aside(painting, str(refused), platform=name,
                             lapses_with_catalog=not isinstance(refused, DuplicateContent))  # fmt: skip
-            painting = self._choose(platform=name, exclude=self._tried() | {painting.id})
-            self.record.setdefault("alternates", []).append(painting.to_json())
-            path, mime = self._fetch(painting)
-            state, pending = {"attempt": attempt}, None
+            painting = self._choose(platform=name, exclude=self.record.tried() | {painting.id})
+            self.record.alternates.append(painting.to_json())
+            path, mime = self.images.fetch(painting)
+            pending = None
         raise ArtBotError(f"{name}: refused {MAX_SET_ASIDE} paintings in a row")
 
-    def run(self) -> dict[str, Any]:
-        with self.log.timed("post_slot", final=True) as summary:
-            try:
-                if not self._acquire():
-                    self._record_in_ledger(self.bot.platforms)  # repairs a run cut short
-                    summary["outcome"] = "already-posted"
-                    return self._result("already-posted")
-                try:
-                    status = self._post_missing()
-                finally:
-                    self._release()
-                summary["outcome"] = status
-                return self._result(status)
-            finally:
-                if self._tmpdir is not None:
-                    shutil.rmtree(self._tmpdir, ignore_errors=True)
+    def _text(self, name: str, painting: Painting) -> str:
+        link = (painting.source_url or None) if self.bot.settings.post_link else None
+        return self.bot.platforms[name].text_for(painting, link=link)
 
-    def _record_in_ledger(self, names: Any) -> None:
+    def _send(
+        self,
+        name: str,
+        painting: Painting,
+        path: Path,
+        mime: str,
+        state: PlatformPost,
+        pending: PlatformPost | None,
+    ) -> PlatformPost | RefusedPainting:
+        """One request to the platform: the post made, or the platform's refusal."""
+        request = PostRequest(
+            slot=self.slot_s,
+            painting=painting,
+            text=state.text or "",
+            alt_text=alt_text(painting),
+            image_path=path,
+            mime_type=mime,
+            deadline=self.deadline,
+        )
+        with self.log.timed("publish", platform=name, painting_id=painting.id,
+                            attempt=state.attempt, resolving=bool(pending)) as extra:  # fmt: skip
+            try:
+                result = self.bot.platforms[name].publish(
+                    request, pending=pending.to_json() if pending else None
+                )
+            except RefusedPainting as exc:
+                extra["outcome"] = "refused"
+                extra["reason"] = str(exc)
+                return exc
+            extra["post_id"] = result.id
+        return PlatformPost.posted(painting.id, result.id, result.url, attempt=state.attempt)
+
+    def _record_in_ledger(self) -> None:
         """Note the slot's posted paintings in the ledger, writing only if missing."""
-        states = self.record.get("platforms", {})
+        posts = self.record.platforms
         ids = {
-            states[n]["painting_id"] for n in names if states.get(n, {}).get("status") == "posted"
+            posts[n].painting_id or ""
+            for n in self.bot.platforms
+            if n in posts and posts[n].status is PostStatus.POSTED
         }
         stamp = format_time(self.slot)
         if not ids:
@@ -464,15 +391,15 @@ class _SlotRun:
         update_ledger(self.store, change)
 
     def _post_missing(self) -> str:
-        states = self.record.setdefault("platforms", {})
-        missing = [n for n in self.bot.platforms if states.get(n, {}).get("status") != "posted"]
+        posts = self.record.platforms
+        missing = [n for n in self.bot.platforms if self.record.status(n) is not PostStatus.POSTED]
         painting, path, mime = self._slot_painting()
         failures: dict[str, str] = {}
         posted: list[str] = []
         for name in missing:
             # An attempt whose outcome is still unknown stays pending until a
             # platform answer settles it: never downgrade it to "failed".
-            resolving = states.get(name, {}).get("status") == "pending"
+            resolving = self.record.status(name) is PostStatus.PENDING
             try:
                 self._publish(name, painting, path, mime)
                 posted.append(name)
@@ -480,10 +407,11 @@ class _SlotRun:
                 failures[name] = str(exc)
                 unknown = isinstance(exc, PlatformError) and exc.outcome_unknown
                 if not unknown and not resolving:
-                    self.record["platforms"].setdefault(name, {}).update(
-                        status="failed", error=str(exc)
-                    )
-                    self._save()
+                    if name in posts:
+                        posts[name].failed(str(exc))
+                    else:
+                        posts[name] = PlatformPost(PostStatus.FAILED, error=str(exc))
+                    self.lease.save()
             except (SlotBusy, StoreError):
                 raise
             except Exception as exc:  # a bug or an unexpected library error: keep it pending
@@ -492,19 +420,19 @@ class _SlotRun:
                                error=f"{type(exc).__name__}: {exc}")  # fmt: skip
         # every posted platform, not only this run's: an earlier run may have
         # posted and died before its ledger write (this writes only what is missing)
-        self._record_in_ledger(self.bot.platforms)
+        self._record_in_ledger()
         if failures:
             raise PostIncomplete(self.slot_s, failures)
         return "posted" if posted else "already-posted"
 
     def _result(self, status: str) -> dict[str, Any]:
-        painting = self._painting(self.record["painting"]["id"])
+        painting = self._painting(self.record.painting_id)
         posts: dict[str, Any] = {}
         for name in self.bot.platforms:
-            state = self.record.get("platforms", {}).get(name, {})
-            if state.get("status") == "posted":
-                posts[name] = {"id": state["id"], "url": state.get("url")}
-                if state.get("painting_id") != painting.id:
-                    posts[name]["painting_id"] = state["painting_id"]
+            post = self.record.platforms.get(name)
+            if post is not None and post.status is PostStatus.POSTED:
+                posts[name] = {"id": post.id, "url": post.url}
+                if post.painting_id != painting.id:
+                    posts[name]["painting_id"] = post.painting_id
         return {"status": status, "slot": self.slot_s, "painting": painting.summary(),
                 "posts": posts}  # fmt: skip
