@@ -391,6 +391,7 @@ def request(
     max_bytes: int,
     connect_timeout: float = 10.0,
     read_timeout: float = 30.0,
+    on_headers: Callable[[requests.Response], None] | None = None,
     **kwargs: Any,
 ) -> requests.Response:
     """One exchange, connect to last body byte, within ``deadline``; the body is loaded.
@@ -401,8 +402,10 @@ def request(
     ceilings, each clamped to the time left. Raises :class:`DeadlineExceeded`
     (``sent`` False only if it expired before the request was sent),
     :class:`BodyTooLarge`, or the exceptions of requests (classify them with
-    :func:`may_have_arrived`). Other keyword arguments go to
-    ``session.request`` (``stream`` is always on).
+    :func:`may_have_arrived`). ``on_headers(response)`` is called as soon
+    as the status and headers are in, before the body is read (a pacer can
+    note that the request has certainly arrived). Other keyword arguments go
+    to ``session.request`` (``stream`` is always on).
     """
     kwargs.pop("stream", None)
     connect = deadline.clamp(connect_timeout)
@@ -411,6 +414,8 @@ def request(
         try:
             response = session.request(method, url, timeout=(connect, read), stream=True, **kwargs)
             try:
+                if on_headers is not None:
+                    on_headers(response)
                 body = read_body(response, deadline, max_bytes)
             except BaseException:
                 response.close()

@@ -1,18 +1,33 @@
 """WikiArt's listing and image hosts, as the ingest talks to them.
 
 Every request goes through one chokepoint, :meth:`WikiArtClient.fetch`. It
-owns the pacing (a sliding window per limit, counted when a request is sent,
-shared by every thread), the retries (exponential backoff with jitter,
-honouring ``Retry-After``, a bounded number of attempts), the redirect policy
-(followed by hand, each hop checked against the allow-list and paced like any
-other request) and the size cap on bodies. Nothing else in the package opens
-a connection to WikiArt, so the limits hold however many threads download.
+owns the pacing (:class:`ArrivalWindow` per limit, shared by every thread),
+the retries (:func:`soviet_art_bot.net.retry`: exponential backoff with
+jitter, honouring ``Retry-After``, a bounded number of attempts), the
+deadlines (each attempt, redirects included, has a *total* deadline that
+covers connecting and the whole body and holds while bytes trickle in: see
+:mod:`soviet_art_bot.net`), the redirect policy (followed by hand, each hop
+checked against the allow-list and paced like any other request) and the
+size cap on bodies. Nothing else in the package opens a connection to
+WikiArt, so the limits hold however many threads download.
 
-WikiArt's published limits (10 listing requests per 2.5 s, 20 image requests
-per second) are fixed here and not configurable: a user cannot make the bot
-break them. Each window is held a little longer than WikiArt's (``GUARD``)
-because WikiArt counts requests when they *arrive*, and two requests sent a
-full window apart can arrive a few milliseconds closer together.
+**Time bound.** One request, all attempts and waits included, takes at most
+``RetryPolicy.bound(deadline)`` seconds: with the defaults, 4 attempts of at
+most 120 s each plus 3 waits of at most 120 s (a longer ``Retry-After`` gives
+up at once), so 840 s. :attr:`WikiArtClient.request_bound` states it for a
+client's own settings.
+
+**Limits at arrival.** WikiArt's published limits (10 listing requests per
+2.5 s, 20 image requests per second) are fixed here and not configurable: a
+user cannot make the bot break them. WikiArt counts a request when it
+*arrives*, some unknown time after we send it (thread scheduling,
+connecting, a loaded machine) but certainly before its answer reaches us. So
+a request holds its place in the window from just before it is sent until
+one full period after its answer's headers came back (or it failed): from
+the earliest to the latest moment it can have arrived, plus the period.
+Whatever the skew, no ``limit + 1`` requests can then arrive within one
+period (see :class:`ArrivalWindow`). The price is one round trip per turn
+of the window, not a guessed margin.
 
 The listing JSON is validated here: the envelope (:func:`parse_envelope`) and
 each painting object (:func:`parse_painting`), which turns WikiArt's fields
@@ -24,26 +39,26 @@ whose pages never end cannot keep an ingest running forever.
 
 from __future__ import annotations
 
-import email.utils
 import html
 import json
+import math
 import random
 import re
 import threading
 import time
 import unicodedata
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from . import __version__
+from . import __version__, net
 from .errors import IngestError
+from .net import RetryPolicy
+
+__all__ = ["RetryPolicy"]  # re-exported: the client's retry setting
 
 DEFAULT_ORIGIN = "https://www.wikiart.org"
 DEFAULT_STYLE = "socialist-realism"
@@ -51,9 +66,10 @@ DEFAULT_STYLE = "socialist-realism"
 # WikiArt's limits: a hard guarantee, deliberately not parameters.
 LISTING_LIMIT, LISTING_PERIOD = 10, 2.5
 IMAGE_LIMIT, IMAGE_PERIOD = 20, 1.0
-# Extra hold on each window (seconds) so that arrival jitter never pushes two
-# requests sent a full window apart into one window at WikiArt's end.
-LISTING_GUARD, IMAGE_GUARD = 0.1, 0.04
+# One attempt (connect, send, headers, whole body, redirects) ends within this.
+EXCHANGE_DEADLINE = 120.0
+CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 30.0  # per socket operation, within the above
+DEFAULT_RETRY = RetryPolicy(attempts=4, base=1.0, cap=30.0, max_retry_after=120.0)
 
 MAX_LISTING_BYTES = 8 * 1024 * 1024
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
@@ -97,12 +113,16 @@ class ListingError(IngestError):
 class RetriesExhausted(IngestError):
     """WikiArt kept refusing or failing a request after every retry."""
 
-    def __init__(self, url: str, attempts: int, last: str, status: int | None = None) -> None:
+    def __init__(
+        self, url: str, attempts: int, last: str, status: int | None = None, *, kind: str = ""
+    ) -> None:
         self.url = url
         self.status = status
         self.attempts = attempts
+        self.kind = kind
+        what = f"{kind} {url}" if kind else url
         super().__init__(
-            f"gave up on {url} after {attempts} attempts (last: {last}); WikiArt may be "
+            f"gave up on {what} after {attempts} attempt(s) (last: {last}); WikiArt may be "
             "down or throttling: re-run later, the ingest resumes where it stopped"
         )
 
@@ -130,12 +150,21 @@ class InvalidPainting(IngestError):
 # Pacing
 
 
-class SlidingWindow:
-    """At most ``limit`` events in any ``period`` seconds, across threads.
+class ArrivalWindow:
+    """At most ``limit`` requests *arriving* in any ``period`` seconds, across threads.
 
-    An event is recorded when :meth:`acquire` returns, immediately before the
-    request is sent, so a slow response never lets a later request jump ahead
-    of the count.
+    :meth:`acquire` takes a place just before a request is sent (no later
+    than it can arrive); :meth:`release` is called when its answer's headers
+    are in, or it failed (no earlier than it arrived), and the place is kept
+    for one more ``period`` from then. A request may start only while fewer
+    than ``limit`` places are held.
+
+    Why that holds at the server: if ``limit + 1`` requests arrived within
+    one period ``[t, t + period)``, take the one sent last, ``r``. Every other
+    one ``q`` was sent before ``r`` and released no earlier than it arrived
+    (``>= t``), so it holds its place until at least ``t + period``, later
+    than ``r`` was sent (``r`` arrived before ``t + period``). So ``r`` found
+    ``limit`` places held and could not have been sent.
     """
 
     def __init__(
@@ -152,36 +181,41 @@ class SlidingWindow:
         self.period = period
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()
-        self._lock = threading.Lock()
+        self._held: list[Place] = []
+        self._cond = threading.Condition()
 
-    def acquire(self) -> float:
-        """Wait for a free slot, take it, and return the time it was taken."""
+    def acquire(self) -> Place:
+        """Wait for a free place, take it and return it (hand it to :meth:`release`)."""
         while True:
-            with self._lock:
+            with self._cond:
                 now = self._clock()
-                while self._sent and now - self._sent[0] >= self.period:
-                    self._sent.popleft()
-                if len(self._sent) < self.limit:
-                    self._sent.append(now)
-                    return now
-                wait = self._sent[0] + self.period - now
-            self._sleep(max(wait, 0.001))
+                self._held = [p for p in self._held if p.until > now]
+                if len(self._held) < self.limit:
+                    place = Place(taken=now)
+                    self._held.append(place)
+                    return place
+                soonest = min(p.until for p in self._held)
+                if math.isinf(soonest):
+                    # Every place is in flight: wait for an answer (release notifies).
+                    self._cond.wait(1.0)
+                    continue
+            # Sleeping to the soonest end is exact: a later release ends later still.
+            self._sleep(max(soonest - now, 0.0005))
+
+    def release(self, place: Place) -> None:
+        """The request's answer is in, or it failed: hold its place one more period."""
+        with self._cond:
+            if math.isinf(place.until):
+                place.until = self._clock() + self.period
+                self._cond.notify_all()
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently a failed request is tried again."""
+@dataclass
+class Place:
+    """One request's place in an :class:`ArrivalWindow`: when taken, until when held."""
 
-    attempts: int = 6
-    base: float = 1.0  # first backoff, doubled each retry
-    cap: float = 60.0  # longest single wait
-    max_retry_after: float = 300.0  # a longer Retry-After gives up instead
-
-    def backoff(self, retry: int, rng: random.Random) -> float:
-        """Exponential backoff with jitter: between half and all of base * 2**retry."""
-        ceiling = min(self.cap, self.base * (2**retry))
-        return ceiling * (0.5 + rng.random() / 2)
+    taken: float
+    until: float = math.inf
 
 
 @dataclass
@@ -396,26 +430,10 @@ def parse_envelope(data: bytes, url: str, number: int) -> ListingPage:
 # The client
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-class _Retry(Exception):
-    def __init__(self, last: str, status: int | None = None, wait: float | None = None) -> None:
-        self.last = last
-        self.status = status
-        self.wait = wait
+def _size(exc: net.BodyTooLarge) -> str:
+    if exc.declared:
+        return f"is {exc.size} bytes, over the {exc.cap}-byte cap"
+    return f"is over the {exc.cap}-byte cap"
 
 
 @dataclass(frozen=True)
@@ -432,8 +450,10 @@ class WikiArtClient:
     """Talks to WikiArt within its limits; safe to share between threads.
 
     ``session`` is built lazily when not given (and closed by :meth:`close`);
-    tests point ``origin`` at a local fake and may pass a faster
-    :class:`RetryPolicy`, but the rate limits are fixed.
+    a given session gets the deadline watchdog mounted on it (see
+    :func:`soviet_art_bot.net.mount`). Tests point ``origin`` at a local fake
+    and may pass a faster :class:`RetryPolicy` or a shorter ``deadline``, but
+    the rate limits are fixed.
     """
 
     def __init__(
@@ -442,43 +462,48 @@ class WikiArtClient:
         *,
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
-        timeout: tuple[float, float] = (10.0, 30.0),
-        deadline: float = 300.0,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+        deadline: float = EXCHANGE_DEADLINE,
         max_image_bytes: int = MAX_IMAGE_BYTES,
+        max_listing_bytes: int = MAX_LISTING_BYTES,
         pool_size: int = 16,
         max_pages: int = MAX_PAGES,
         rng: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.origin = normalise_origin(origin)
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or DEFAULT_RETRY
         self.timeout = timeout
         self.deadline = deadline
         self.max_image_bytes = max_image_bytes
+        self.max_listing_bytes = max_listing_bytes
         self.max_pages = max_pages
         self.stats = RequestStats()
-        self._session = session
-        self._own_session = session is None
         self._pool_size = pool_size
+        self._session = net.mount(session, pool_maxsize=pool_size) if session else None
+        self._own_session = session is None
         self._rng = rng or random.Random()
-        self._rng_lock = threading.Lock()
         self._sleep = sleep
+        self._clock = clock
         self._windows = {
-            "listing": SlidingWindow(LISTING_LIMIT, LISTING_PERIOD + LISTING_GUARD),
-            "image": SlidingWindow(IMAGE_LIMIT, IMAGE_PERIOD + IMAGE_GUARD),
+            "listing": ArrivalWindow(LISTING_LIMIT, LISTING_PERIOD, clock=clock, sleep=sleep),
+            "image": ArrivalWindow(IMAGE_LIMIT, IMAGE_PERIOD, clock=clock, sleep=sleep),
         }
         self._session_lock = threading.Lock()
+
+    @property
+    def request_bound(self) -> float:
+        """The longest one :meth:`fetch` can take, in seconds (attempts, waits, redirects)."""
+        return self.retry.bound(self.deadline)
 
     @property
     def session(self) -> requests.Session:
         with self._session_lock:
             if self._session is None:
-                session = requests.Session()
-                adapter = HTTPAdapter(
-                    pool_connections=16, pool_maxsize=self._pool_size, max_retries=0
+                session = net.mount(
+                    requests.Session(), pool_connections=16, pool_maxsize=self._pool_size
                 )
-                session.mount("https://", adapter)
-                session.mount("http://", adapter)
                 session.headers["User-Agent"] = USER_AGENT
                 self._session = session
             return self._session
@@ -501,69 +526,99 @@ class WikiArtClient:
         """GET ``url`` as a ``listing`` or ``image`` request: paced, retried, capped.
 
         Raises :class:`RetriesExhausted` when every attempt failed with a
-        retryable answer (429, 5xx, a dropped or timed-out connection),
-        :class:`ImageRefused` for a body over ``max_bytes`` or a redirect off
-        the allow-list, and returns any other answer (including 4xx) for the
-        caller to judge.
+        retryable answer (429, 5xx, a dropped, timed-out or too slow
+        exchange) or the server asked to wait too long; for a body over
+        ``max_bytes`` or a redirect off the allow-list, :class:`ListingError`
+        (listing) or :class:`ImageRefused` (image). Any other answer
+        (including 4xx) is returned for the caller to judge. Takes at most
+        :attr:`request_bound` seconds.
         """
         window = self._windows[kind]
-        last = "no attempt"
-        status: int | None = None
-        for attempt in range(self.retry.attempts):
-            try:
-                return self._attempt(kind, window, url, max_bytes)
-            except _Retry as retry:
-                last, status = retry.last, retry.status
-                if attempt + 1 >= self.retry.attempts:
-                    break
-                with self._rng_lock:
-                    wait = self.retry.backoff(attempt, self._rng)
-                if retry.wait is not None:
-                    if retry.wait > self.retry.max_retry_after:
-                        raise RetriesExhausted(
-                            url, attempt + 1, f"{last}, Retry-After {retry.wait:.0f} s", status
-                        ) from None
-                    wait = max(wait, retry.wait)
-                self.stats.count("retries")
-                self._sleep(wait)
-        raise RetriesExhausted(url, self.retry.attempts, last, status)
+        overall = net.Deadline(self.request_bound, clock=self._clock)
+        try:
+            return net.retry(
+                lambda deadline: self._attempt(kind, window, url, max_bytes, deadline),
+                policy=self.retry,
+                deadline=overall,
+                per_attempt=self.deadline,
+                sleep=self._sleep,
+                rng=self._rng,
+                on_retry=lambda *_: self.stats.count("retries"),
+            )
+        except net.GaveUp as exc:
+            last = exc.last.reason
+            if exc.last.retry_after is not None:
+                last += f", Retry-After {exc.last.retry_after:.0f} s"
+            raise RetriesExhausted(url, exc.attempts, last, exc.last.status, kind=kind) from None
 
-    def _attempt(self, kind: str, window: SlidingWindow, url: str, max_bytes: int) -> Fetched:
+    def _refused(self, kind: str, url: str, problem: str) -> IngestError:
+        """A non-retryable refusal, named for what was asked: a listing page or an image."""
+        if kind == "listing":
+            return ListingError(url, problem)
+        return ImageRefused(url, problem)
+
+    def _attempt(
+        self, kind: str, window: ArrivalWindow, url: str, max_bytes: int, deadline: net.Deadline
+    ) -> Fetched:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
-            window.acquire()
-            self.stats.count(kind)
-            started = time.monotonic()
-            try:
-                resp = self.session.get(
-                    current, timeout=self.timeout, stream=True, allow_redirects=False
+            resp = self._exchange(kind, window, current, url, max_bytes, deadline)
+            if resp.status_code in (301, 302, 303, 307, 308):
+                target = urljoin(current, resp.headers.get("Location", ""))
+                problem = self._redirect_problem(kind, target)
+                if problem:
+                    raise self._refused(kind, url, f"redirected to {target}: {problem}")
+                current = target
+                continue
+            if resp.status_code == 429 or resp.status_code >= 500:
+                if resp.status_code == 429:
+                    self.stats.count("throttled")
+                raise net.TryAgain(
+                    f"HTTP {resp.status_code}",
+                    status=resp.status_code,
+                    retry_after=net.retry_after(resp.headers.get("Retry-After")),
                 )
-            except requests.Timeout:
-                raise _Retry("timed out") from None
-            except requests.ConnectionError as exc:
-                raise _Retry(f"connection failed ({type(exc).__name__})") from None
-            with resp:
-                if resp.status_code in (301, 302, 303, 307, 308):
-                    location = resp.headers.get("Location", "")
-                    target = urljoin(current, location)
-                    problem = self._redirect_problem(kind, target)
-                    if problem:
-                        raise ImageRefused(url, f"redirected to {target}: {problem}")
-                    current = target
-                    continue
-                if resp.status_code == 429 or resp.status_code >= 500:
-                    if resp.status_code == 429:
-                        self.stats.count("throttled")
-                    raise _Retry(
-                        f"HTTP {resp.status_code}",
-                        resp.status_code,
-                        _retry_after(resp.headers.get("Retry-After")),
-                    )
-                body = self._read(resp, url, max_bytes, started)
-                return Fetched(
-                    current, resp.status_code, resp.headers.get("Content-Type", ""), body
-                )
-        raise ImageRefused(url, f"more than {MAX_REDIRECTS} redirects")
+            return Fetched(
+                current, resp.status_code, resp.headers.get("Content-Type", ""), resp.content
+            )
+        raise self._refused(kind, url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _exchange(
+        self,
+        kind: str,
+        window: ArrivalWindow,
+        current: str,
+        url: str,
+        max_bytes: int,
+        deadline: net.Deadline,
+    ) -> requests.Response:
+        """One paced request and its whole body, within ``deadline``."""
+        place = window.acquire()
+        self.stats.count(kind)
+        try:
+            return net.request(
+                self.session,
+                "GET",
+                current,
+                deadline=deadline,
+                max_bytes=max_bytes,
+                connect_timeout=self.timeout[0],
+                read_timeout=self.timeout[1],
+                allow_redirects=False,
+                on_headers=lambda _resp: window.release(place),
+            )
+        except net.BodyTooLarge as exc:
+            raise self._refused(kind, url, f"body {_size(exc)}") from None
+        except net.DeadlineExceeded:
+            raise net.TryAgain(f"no complete answer within {self.deadline:g} s") from None
+        except requests.Timeout:
+            raise net.TryAgain("timed out") from None
+        except requests.ConnectionError as exc:
+            raise net.TryAgain(f"connection failed ({type(exc).__name__})") from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            raise net.TryAgain("connection dropped mid-body") from None
+        finally:
+            window.release(place)  # no-op if the headers already released it
 
     def _redirect_problem(self, kind: str, target: str) -> str | None:
         if kind == "image":
@@ -573,26 +628,6 @@ class WikiArtClient:
             return f"listing redirects leave {self.origin}"
         return None
 
-    def _read(self, resp: requests.Response, url: str, max_bytes: int, started: float) -> bytes:
-        declared = resp.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise ImageRefused(url, f"body is {int(declared)} bytes, over the {max_bytes}-byte cap")
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in resp.iter_content(chunk_size=64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ImageRefused(url, f"body is over the {max_bytes}-byte cap")
-                chunks.append(chunk)
-                if time.monotonic() - started > self.deadline:
-                    raise _Retry(f"download took over {self.deadline:.0f} s")
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise _Retry(f"connection dropped mid-body ({type(exc).__name__})") from None
-        except requests.Timeout:
-            raise _Retry("timed out mid-body") from None
-        return b"".join(chunks)
-
     # -- listing and images -------------------------------------------------
 
     def page_url(self, style: str, number: int) -> str:
@@ -601,7 +636,7 @@ class WikiArtClient:
     def page(self, style: str, number: int) -> ListingPage:
         """One listing page, its envelope validated."""
         url = self.page_url(check_style(style), number)
-        got = self.fetch("listing", url, max_bytes=MAX_LISTING_BYTES)
+        got = self.fetch("listing", url, max_bytes=self.max_listing_bytes)
         if got.status == 404:
             raise ListingError(
                 url,

@@ -99,8 +99,9 @@ class FakeImage:
 
     ``behaviour``: ``ok`` (serve the body), ``chunked`` (stream ``chunked_size``
     bytes without a Content-Length), ``huge-length`` (claim a giant
-    Content-Length), ``status`` (answer ``status`` every time), ``redirect``
-    (302 to ``location``). With a ``gate``, the request is counted on arrival
+    Content-Length), ``trickle`` (headers, then one byte at a time, without
+    end, until the client hangs up), ``status`` (answer ``status`` every
+    time), ``redirect`` (302 to ``location``). With a ``gate``, the request is counted on arrival
     but not answered until the gate is set (at most a minute): a download
     that is certainly still in flight when a test acts.
     """
@@ -156,6 +157,7 @@ class FakeWikiArt(LocalServer):
         style: str = "socialist-realism",
         page_size: int = 60,
         latency: float = 0.0,
+        jitter: float = 0.0,
         listing_limit: tuple[int, float] = (10, 2.5),
         image_limit: tuple[int, float] = (20, 1.0),
         retry_after: str | None = "0",
@@ -165,6 +167,13 @@ class FakeWikiArt(LocalServer):
         self.style = style
         self.page_size = page_size
         self.latency = latency
+        self.jitter = jitter  # extra latency, uniform in [0, jitter]: answers overtake
+        self.trickle_pages: set[int] = set()
+        self.page_redirects: dict[
+            int, str
+        ] = {}  # page number -> Location of a 302  # listing pages answered one byte at a time
+        self.stopping = threading.Event()  # ends trickles when the fake stops
+        self._rng = random.Random(0)
         self.retry_after = retry_after
         self.report_total = report_total
         self.paintings: list[dict[str, Any]] = []
@@ -274,6 +283,18 @@ class FakeWikiArt(LocalServer):
     def handler_class(self) -> type[_Handler]:
         return type("Handler", (_Handler,), {"fake": self})
 
+    def stop(self) -> None:
+        self.stopping.set()
+        super().stop()
+
+    def start(self, port: int | None = None) -> FakeWikiArt:
+        self.stopping.clear()
+        return super().start(port)
+
+    def delay(self) -> float:
+        with self._lock:
+            return self.latency + (self._rng.uniform(0, self.jitter) if self.jitter else 0.0)
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -357,6 +378,22 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Retry_After"] = self.fake.retry_after
         self._send(status, b'{"error": "slow down"}', "application/json", **headers)
 
+    def _trickle(self, content_type: str) -> None:
+        """200 with a plausible length, then one byte every 20 ms until the client gives up."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for _ in range(1_000_000):
+                self.wfile.write(b"\0")
+                self.wfile.flush()
+                if self.fake.stopping.wait(0.02):  # the fake's own pace, not a sync point
+                    return
+        except OSError:
+            pass  # the client hung up: its deadline worked
+
     def do_POST(self) -> None:  # noqa: N802
         if self.path == "/_warm":
             self.fake.warm()
@@ -385,8 +422,9 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:  # fmt: skip
         fake = self.fake
         parts = urlsplit(self.path)
-        if fake.latency:
-            time.sleep(fake.latency)
+        delay = fake.delay()
+        if delay:
+            time.sleep(delay)
         if not within:
             self._refuse(429)
             return
@@ -404,7 +442,11 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 page = 0
             doc = fake.listing(match.group(1), page) if query.get("json") == ["2"] else None
-            if page in fake.page_status:
+            if page in fake.trickle_pages:
+                self._trickle("application/json")
+            elif page in fake.page_redirects:
+                self._send(302, b"", "text/plain", Location=fake.page_redirects[page])
+            elif page in fake.page_status:
                 self._refuse(fake.page_status[page])
             elif page in fake.raw_pages:
                 self._send(200, fake.raw_pages[page], "application/json")
@@ -422,6 +464,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse(image.status)
         elif image.behaviour == "redirect":
             self._send(302, b"", "text/plain", Location=image.location)
+        elif image.behaviour == "trickle":
+            self._trickle(image.content_type)
         elif image.behaviour == "huge-length":
             self.send_response(200)
             self.send_header("Content-Type", image.content_type)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -13,12 +13,12 @@ from fake_wikiart import FakeImage, FakeWikiArt, make_picture, most_in_any_windo
 from soviet_art_bot.errors import IngestError
 from soviet_art_bot.wikiart import (
     MAX_PAGES,
+    ArrivalWindow,
     ImageRefused,
     InvalidPainting,
     ListingError,
     RetriesExhausted,
     RetryPolicy,
-    SlidingWindow,
     WikiArtClient,
     check_style,
     image_url_problem,
@@ -44,28 +44,57 @@ def client(fake: FakeWikiArt) -> Iterator[WikiArtClient]:
 # -- pacing -------------------------------------------------------------------
 
 
-def test_a_sliding_window_never_admits_more_than_its_limit() -> None:
-    now = [100.0]
-    window = SlidingWindow(
-        10, 2.5, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
-    )
-    times = [window.acquire() for _ in range(35)]
-    assert most_in_any_window(times, 2.5) == 10
-    # ...and is not slower than it must be: the 11th goes as soon as the 1st leaves.
-    assert times[10] - times[0] == pytest.approx(2.5, abs=0.002)
-    assert times[-1] - times[0] < 3 * 2.5 + 0.01
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
 
 
-def test_a_sliding_window_holds_across_threads() -> None:
-    window = SlidingWindow(5, 0.1)
+def test_a_place_is_held_from_sending_until_a_period_after_the_answer() -> None:
+    clock = FakeClock()
+    window = ArrivalWindow(2, 1.0, clock=clock, sleep=clock.sleep)
+    first = window.acquire()
+    second = window.acquire()
+    clock.now += 0.3  # both answered 0.3 s after sending: they may have arrived that late
+    window.release(first)
+    window.release(second)
+    window.release(first)  # a second release changes nothing
+    third = window.acquire()
+    # Not 1 s after sending (send-time counting) but 1 s after the answer.
+    assert third.taken == pytest.approx(101.3)
+
+
+def test_a_window_never_lets_limit_plus_one_requests_arrive_within_a_period() -> None:
+    """Whatever the skew between sending and arrival, within the send..answer bounds."""
+    rng = random.Random(5)
+    clock = FakeClock()
+    window = ArrivalWindow(10, 2.5, clock=clock, sleep=clock.sleep)
+    arrivals = []
+    for _ in range(60):
+        place = window.acquire()
+        latency = rng.uniform(0, 0.5)
+        arrivals.append(place.taken + rng.uniform(0, latency))  # anywhere up to the answer
+        clock.now += latency
+        window.release(place)
+    assert most_in_any_window(arrivals, 2.5) <= 10
+
+
+def test_an_arrival_window_holds_across_threads() -> None:
+    window = ArrivalWindow(5, 0.1)
     times: list[float] = []
     lock = threading.Lock()
 
     def worker() -> None:
         for _ in range(6):
-            t = window.acquire()
+            place = window.acquire()
             with lock:
-                times.append(t)
+                times.append(place.taken)
+            window.release(place)
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for thread in threads:
@@ -74,6 +103,25 @@ def test_a_sliding_window_holds_across_threads() -> None:
         thread.join()
     assert len(times) == 48
     assert most_in_any_window(times, 0.1) == 5
+
+
+def test_requests_from_many_threads_arrive_within_the_limit_despite_jitter() -> None:
+    """Answers that overtake each other (random latency) must not bunch arrivals."""
+    with FakeWikiArt(jitter=0.05) as fake:
+        for i in range(30):
+            fake.set_image(f"/img/{i}.jpg", FakeImage(body=b"\xff\xd8\xff" + bytes(i)))
+        with WikiArtClient(fake.origin, retry=FAST) as client:
+            threads = [
+                threading.Thread(target=client.image, args=(f"{fake.origin}/img/{i}.jpg",))
+                for i in range(30)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert fake.requests["image"] == 30
+        assert fake.violations["image"] == 0
+        assert most_in_any_window(fake.arrivals["image"], 1.0) <= 20
 
 
 def test_listing_requests_stay_within_ten_per_two_and_a_half_seconds(
@@ -202,13 +250,13 @@ def test_429_503_and_a_dropped_connection_are_retried(
 
 
 def test_retry_after_is_honoured(fake: FakeWikiArt) -> None:
-    fake.retry_after = "1"
+    fake.retry_after = "7"
     fake.add_painting("p1")
     fake.inject("listing", 429)
-    with WikiArtClient(fake.origin, retry=FAST) as client:
-        started = time.monotonic()
+    sleeps: list[float] = []
+    with WikiArtClient(fake.origin, retry=FAST, sleep=sleeps.append) as client:
         client.page("socialist-realism", 1)
-        assert time.monotonic() - started >= 1.0
+    assert sleeps == [7.0]
 
 
 def test_retries_are_bounded_and_the_error_names_url_and_status(fake: FakeWikiArt) -> None:
@@ -227,9 +275,10 @@ def test_a_retry_after_longer_than_the_policy_allows_gives_up_at_once(fake: Fake
     fake.retry_after = "3600"
     fake.inject("listing", 429)
     with WikiArtClient(fake.origin, retry=FAST) as client:
-        with pytest.raises(RetriesExhausted, match="Retry-After 3600"):
+        with pytest.raises(RetriesExhausted, match="Retry-After 3600") as info:
             client.page("socialist-realism", 1)
     assert fake.requests["listing"] == 1
+    assert "gave up on listing http://" in str(info.value)
 
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
@@ -441,3 +490,73 @@ def test_a_bad_wikiart_url_is_one_clear_error(origin: str) -> None:
 def test_a_bad_style_is_one_clear_error() -> None:
     with pytest.raises(IngestError, match="--style"):
         check_style("../../admin")
+
+
+# -- deadlines: a server that trickles cannot hold the ingest --------------------
+
+
+def test_a_trickled_image_ends_at_its_deadline_and_is_retried_a_bounded_number_of_times(
+    fake: FakeWikiArt,
+) -> None:
+    path = "/img/slow.jpg"
+    fake.set_image(path, FakeImage(behaviour="trickle", content_type="image/jpeg"))
+    policy = RetryPolicy(attempts=2, base=0.01, cap=0.05)
+    with WikiArtClient(fake.origin, retry=policy, deadline=0.3, timeout=(10, 30)) as client:
+        with pytest.raises(RetriesExhausted) as info:
+            client.image(fake.origin + path)
+    assert fake.paths[path] == 2
+    message = str(info.value)
+    assert message.startswith(f"gave up on image {fake.origin}{path} after 2 attempt(s)")
+    assert "(last: no complete answer within 0.3 s)" in message
+
+
+def test_a_trickled_listing_page_is_a_listing_failure(fake: FakeWikiArt) -> None:
+    fake.trickle_pages.add(1)
+    policy = RetryPolicy(attempts=2, base=0.01, cap=0.05)
+    with WikiArtClient(fake.origin, retry=policy, deadline=0.3) as client:
+        with pytest.raises(RetriesExhausted) as info:
+            client.page("socialist-realism", 1)
+    assert str(info.value).startswith("gave up on listing ")
+    assert info.value.kind == "listing"
+
+
+def test_every_request_has_a_stated_time_bound() -> None:
+    with WikiArtClient() as client:  # defaults: no request is made
+        assert client.request_bound == 4 * 120 + 3 * 120
+        assert client.request_bound == client.retry.bound(client.deadline)
+    fast = WikiArtClient(
+        retry=RetryPolicy(attempts=2, base=1, cap=1, max_retry_after=5), deadline=3
+    )
+    assert fast.request_bound == 2 * 3 + 5
+
+
+def test_an_oversized_listing_page_is_called_a_listing(fake: FakeWikiArt) -> None:
+    """Not 'image ...': the operator must know it was the listing that failed."""
+    fake.raw_pages[1] = json.dumps({"Paintings": [{"id": "x" * 100}] * 200}).encode()
+    with WikiArtClient(fake.origin, retry=FAST, max_listing_bytes=10_000) as client:
+        with pytest.raises(ListingError) as info:
+            client.page("socialist-realism", 1)
+    message = str(info.value)
+    assert message.startswith(f"listing {fake.origin}/en/paintings-by-style/")
+    assert "over the 10000-byte cap" in message and "image" not in message
+
+
+def test_a_listing_redirected_off_the_origin_is_a_listing_failure(fake: FakeWikiArt) -> None:
+    fake.page_redirects[1] = "https://evil.example/en/paintings-by-style/x?json=2&page=1"
+    with WikiArtClient(fake.origin, retry=FAST) as client:
+        with pytest.raises(ListingError) as info:
+            client.page("socialist-realism", 1)
+    message = str(info.value)
+    assert message.startswith("listing ") and "redirected to https://evil.example" in message
+    assert fake.requests["listing"] == 1  # never followed
+
+
+def test_the_client_mounts_the_deadline_watchdog_on_a_given_session(fake: FakeWikiArt) -> None:
+    import requests
+
+    session = requests.Session()
+    fake.add_painting("p1")
+    with WikiArtClient(fake.origin, session=session, retry=FAST) as client:
+        assert client.page("socialist-realism", 1).paintings
+    adapter = session.get_adapter(fake.origin)
+    assert type(adapter).__name__ == "WatchedAdapter"
