@@ -576,7 +576,8 @@ def may_have_arrived(exc: BaseException) -> bool:
 
     False only when it provably never left this host: DNS failure, connection
     refused, connect timeout (urllib3's ``NewConnectionError`` and
-    ``ConnectTimeoutError``, requests' ``ConnectTimeout``), a TLS handshake
+    ``ConnectTimeoutError``, requests' ``ConnectTimeout``, httpx's
+    ``ConnectError`` and ``ConnectTimeout``), a TLS handshake
     that failed (raised inside ``do_handshake``), a URL requests refused to
     send, or a :class:`DeadlineExceeded` that expired before sending.
     Everything else (read timeouts, resets, chunked or protocol errors, and
@@ -595,9 +596,18 @@ def may_have_arrived(exc: BaseException) -> bool:
         requests.exceptions.InvalidSchema,
         requests.exceptions.InvalidHeader,
     )
+    never_sent += _httpx_never_sent()
     for link in _links(exc):
         if isinstance(link, DeadlineExceeded):
             return link.sent
         if isinstance(link, never_sent) or _raised_in_handshake(link):
             return False
     return True
+
+
+def _httpx_never_sent() -> tuple[type[BaseException], ...]:
+    """httpx's connect failures (the atproto SDK's transport), if httpx is loaded at all."""
+    import sys
+
+    httpx = sys.modules.get("httpx")  # never imported here: only a loaded client can raise them
+    return (httpx.ConnectError, httpx.ConnectTimeout) if httpx is not None else ()

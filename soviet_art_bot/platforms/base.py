@@ -35,6 +35,9 @@ class PostRequest:
     mime_type: str
     deadline: float = field(default_factory=lambda: time.monotonic() + 600)
     """``time.monotonic()`` value by which the invocation must have returned."""
+    labels: tuple[str, ...] = ()
+    """Content labels the post must carry (Bluesky's self-label values, e.g.
+    ``nudity``); none by default, so a platform sends no marking of its own."""
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
