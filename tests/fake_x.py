@@ -8,13 +8,26 @@
   a reused nonce or a stale timestamp gets X's 401. As on X, a
   form-urlencoded body is part of the signature and a multipart or JSON body
   is not.
+* Every request is checked against X's own API description (version 2.167,
+  transcribed in :mod:`x_api_spec`): an undeclared query parameter, a form
+  field or JSON member X does not declare, a missing required one, or a value
+  outside its schema gets X's 400 invalid-request problem, before anything
+  happens. So a request X would refuse fails our tests, not our users.
 * ``POST /2/media/upload`` (multipart ``media`` + ``media_category``),
   ``POST /2/media/metadata`` (alt text), ``POST /2/tweets`` (text weighted
   as X counts it, at most 280; media ids must be known; a text the account
   already posted gets X's real 403 duplicate body), ``GET /2/users/me`` and
   ``GET /2/users/:id/tweets`` (newest first, ``start_time``, ``end_time``,
-  ``max_results``), answering with v2 bodies; post texts come back the way X
-  returns them (HTML entities, a t.co link for the image).
+  ``max_results``, ``pagination_token``/``next_token``, ``post.fields``),
+  answering with v2 bodies; post texts come back the way X returns them
+  (HTML entities, a t.co link for the image).
+* X's undocumented behaviour, as variants a test chooses: how long the
+  duplicate check remembers a text (``duplicate_window``, seconds; None for
+  ever), whether a re-send with another media id escapes it
+  (``duplicate_by_media``), how far the timeline lags behind a new post
+  (``timeline_lag``, seconds), and how many latest posts the check compares
+  (``duplicate_horizon``). Time is the fake's ``clock`` (``time.time`` unless a
+  test passes its own), so a test moves it instead of sleeping.
 * Faults on demand (:meth:`FakeX.inject`): a status before anything happens
   (429 with ``x-rate-limit-reset``, 503, ...), or a *lost answer*: the request
   takes effect, then the connection is dropped, a 500 comes back, or the
@@ -27,6 +40,7 @@
 
 from __future__ import annotations
 
+import base64
 import email.parser
 import email.policy
 import hashlib
@@ -39,6 +53,7 @@ import ssl
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -48,6 +63,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import regex
 import trustme
+import x_api_spec
 from local_server import LocalServer
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1
@@ -73,6 +89,7 @@ TOO_LONG = (
 )
 STATUS_TITLES = {
     400: "Invalid Request",
+    403: "Forbidden",
     404: "Not Found Error",
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -81,14 +98,7 @@ STATUS_TITLES = {
 }
 
 
-def invalid_request(parameter: str, value: Any, message: str) -> dict[str, Any]:
-    """X's v2 400 body: a problem with per-parameter errors."""
-    return {
-        "errors": [{"parameters": {parameter: [value]}, "message": message}],
-        "title": "Invalid Request",
-        "detail": "One or more parameters to your request was invalid.",
-        "type": "https://api.twitter.com/2/problems/invalid-request",
-    }
+invalid_request = x_api_spec.invalid_request
 
 
 def problem(status: int, detail: str | None = None) -> dict[str, Any]:
@@ -231,10 +241,23 @@ class FakeX(LocalServer):
 
     scheme = "https"
 
-    def __init__(self, directory: Path, *, duplicate_horizon: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        duplicate_horizon: int | None = None,
+        duplicate_window: float | None = None,
+        duplicate_by_media: bool = False,
+        timeline_lag: float = 0.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         super().__init__()
         self.directory = Path(directory)
         self.duplicate_horizon = duplicate_horizon  # compare with this many latest posts
+        self.duplicate_window = duplicate_window  # ... made at most this many seconds ago
+        self.duplicate_by_media = duplicate_by_media  # ... with the same media ids
+        self.timeline_lag = timeline_lag  # a post shows on the timeline this much later
+        self.clock = clock
         self.api_key = "fk" + secrets.token_hex(10)
         self.api_secret = "fs" + secrets.token_hex(20)
         self.user_id = "1860000000000000001"
@@ -245,10 +268,14 @@ class FakeX(LocalServer):
         self.posts: list[dict[str, Any]] = []
         self.media: dict[str, dict[str, Any]] = {}
         self.log: list[tuple[str, str, int]] = []  # (method, path, status); -1 = dropped
+        self.requests: list[tuple[str, str, list[tuple[str, str]]]] = []  # method, path, query
         self.faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._ca = trustme.CA()
         self.ca_path = self.directory / "fake-x-ca.pem"
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -339,7 +366,7 @@ class FakeX(LocalServer):
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
         handler.send_header("Content-Length", str(len(data)))
-        reset = str(int(time.time()) + 900)
+        reset = str(int(self.clock()) + 900)
         base = {
             "x-rate-limit-limit": "100",
             "x-rate-limit-remaining": "99",
@@ -362,7 +389,7 @@ class FakeX(LocalServer):
         if fault is not None and fault.status is not None:
             headers = dict(fault.headers)
             if fault.status == 429:
-                reset = time.time() + (fault.reset_in if fault.reset_in is not None else 1)
+                reset = self.clock() + (fault.reset_in if fault.reset_in is not None else 1)
                 headers.setdefault("x-rate-limit-remaining", "0")
                 headers.setdefault("x-rate-limit-reset", str(int(reset + 0.999)))
             self._record(method, path, fault.status)
@@ -370,7 +397,7 @@ class FakeX(LocalServer):
                 handler, fault.status, fault.body or problem(fault.status), headers
             )
         try:
-            status, payload = self._route(method, path, dict(parse_qsl(parts.query)), handler, body)
+            status, payload = self._answer(method, path, parts.query, handler, body)
         except Exception as exc:  # a bug in the fake: say so loudly
             status, payload = 500, problem(500, f"fake X failed: {exc!r}")
         if fault is not None and fault.lose == "drop":
@@ -411,16 +438,57 @@ class FakeX(LocalServer):
         with self.lock:
             self.log.append((method, path, status))
 
-    def _route(
-        self, method: str, path: str, query: dict[str, str], handler: _Handler, body: bytes
+    def _answer(
+        self, method: str, path: str, raw_query: str, handler: _Handler, body: bytes
     ) -> tuple[int, Any]:
+        """Check the request against X's description, then carry it out."""
+        query = parse_qsl(raw_query, keep_blank_values=True)
+        with self.lock:
+            self.requests.append((method, path, query))
+        found = x_api_spec.match(method, path)
+        if found is None:
+            return 404, problem(404, f"no route for {method} {path}")
+        endpoint, path_values = found
         content_type = handler.headers.get("Content-Type", "")
+        parsed = self._parse_body(content_type, body) if endpoint.bodies else None
+        invalid = x_api_spec.check_request(endpoint, path_values, query, content_type, parsed)
+        if invalid is not None:
+            return 400, invalid
+        return self._route(method, path, dict(query), parsed)
+
+    @staticmethod
+    def _parse_body(content_type: str, body: bytes) -> dict[str, Any] | None:
+        """A JSON object, or multipart fields (str for text, bytes for files); None if neither."""
+        if content_type.startswith("multipart/form-data"):
+            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+            )
+            if not message.is_multipart():
+                return None
+            fields: dict[str, Any] = {}
+            for part in message.iter_parts():
+                name = str(part.get_param("name", header="content-disposition"))
+                data = part.get_payload(decode=True) or b""
+                is_file = part.get_param("filename", header="content-disposition") is not None
+                fields[name] = data if is_file else data.decode("utf-8", "replace")
+            return fields
+        if content_type.split(";")[0].strip() == "application/json":
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                return None
+            return doc if isinstance(doc, dict) else None
+        return None
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], body: dict[str, Any] | None
+    ) -> tuple[int, Any]:
         if method == "POST" and path == "/2/media/upload":
-            return self._upload(content_type, body)
+            return self._upload(body or {})
         if method == "POST" and path == "/2/media/metadata":
-            return self._metadata(content_type, body)
+            return self._metadata(body or {})
         if method == "POST" and path == "/2/tweets":
-            return self._tweet(content_type, body)
+            return self._tweet(body or {})
         if method == "GET" and path == "/2/users/me":
             return 200, {
                 "data": {"id": self.user_id, "name": "Soviet Art", "username": "sovietart"}
@@ -429,22 +497,13 @@ class FakeX(LocalServer):
             return self._timeline(query)
         return 404, problem(404, f"no route for {method} {path}")
 
-    def _upload(self, content_type: str, body: bytes) -> tuple[int, Any]:
-        if not content_type.startswith("multipart/form-data"):
-            return 400, invalid_request("media", None, "media must be sent as multipart/form-data")
-        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-        )
-        fields: dict[str, bytes] = {}
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            fields[str(name)] = part.get_payload(decode=True) or b""
-        category = fields.get("media_category", b"").decode()
-        if category != "tweet_image":
+    def _upload(self, fields: dict[str, Any]) -> tuple[int, Any]:
+        if fields.get("media_category") != "tweet_image":  # the bot posts images only
             return 400, invalid_request(
-                "media_category", category, "media_category must be tweet_image"
+                "media_category", fields.get("media_category"), "media_category must be tweet_image"
             )
-        data = fields.get("media", b"")
+        data = fields.get("media")
+        data = data if isinstance(data, bytes) else b""  # base64 JSON uploads: not for images
         mime = _sniff(data)
         if not data or mime is None:
             return 400, invalid_request(
@@ -460,7 +519,7 @@ class FakeX(LocalServer):
                 "size": len(data),
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "alt_text": None,
-                "expires": time.time() + MEDIA_LIFETIME,
+                "expires": self.clock() + MEDIA_LIFETIME,
             }
         return 200, {
             "data": {
@@ -472,24 +531,12 @@ class FakeX(LocalServer):
             }
         }
 
-    def _json(self, content_type: str, body: bytes) -> dict[str, Any] | None:
-        if "application/json" not in content_type:
-            return None
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            return None
-        return doc if isinstance(doc, dict) else None
-
-    def _metadata(self, content_type: str, body: bytes) -> tuple[int, Any]:
-        doc = self._json(content_type, body)
-        if doc is None:
-            return 400, invalid_request("body", None, "the body must be a JSON object")
+    def _metadata(self, doc: dict[str, Any]) -> tuple[int, Any]:
         media_id = str(doc.get("id", ""))
         alt = ((doc.get("metadata") or {}).get("alt_text") or {}).get("text")
         with self.lock:
             media = self.media.get(media_id)
-            if media is None or media["expires"] < time.time():
+            if media is None or media["expires"] < self.clock():
                 return 400, invalid_request("id", media_id, "The media id was not found.")
             if not isinstance(alt, str) or not 0 < len(alt) <= 1000:
                 return 400, invalid_request(
@@ -498,38 +545,48 @@ class FakeX(LocalServer):
             media["alt_text"] = alt
         return 200, {"data": {"id": media_id, "associated_metadata": {"alt_text": {"text": alt}}}}
 
-    def _tweet(self, content_type: str, body: bytes) -> tuple[int, Any]:
-        doc = self._json(content_type, body)
-        if doc is None:
-            return 400, invalid_request("body", None, "the body must be a JSON object")
-        text = doc.get("text")
-        media_ids = (doc.get("media") or {}).get("media_ids") or []
-        if not isinstance(text, str) or not (text.strip() or media_ids):
+    def _is_duplicate(self, text: str, media_ids: list[str]) -> bool:
+        """X's duplicate check, as the chosen variant remembers texts."""
+        recent = (
+            self.posts if self.duplicate_horizon is None else self.posts[-self.duplicate_horizon :]
+        )
+        now = self.now()
+        for post in recent:
+            if _norm(post["text"]) != _norm(text):
+                continue
+            if self.duplicate_window is not None and (
+                now - post["created_at"] > timedelta(seconds=self.duplicate_window)
+            ):
+                continue  # forgotten
+            if self.duplicate_by_media and [m["id"] for m in post["media"]] != media_ids:
+                continue  # another image: not a duplicate to this check
+            return True
+        return False
+
+    def _tweet(self, doc: dict[str, Any]) -> tuple[int, Any]:
+        text = doc.get("text", "")
+        media_ids = [str(m) for m in (doc.get("media") or {}).get("media_ids") or []]
+        if not (text.strip() or media_ids):
             return 400, invalid_request("text", text, "a post needs text or media")
         if weighted_length(text) > 280:
             return 400, invalid_request("text", text, TOO_LONG)
         with self.lock:
             media = []
             for media_id in media_ids:
-                item = self.media.get(str(media_id))
-                if item is None or item["expires"] < time.time():
+                item = self.media.get(media_id)
+                if item is None or item["expires"] < self.clock():
                     return 400, invalid_request(
                         "media.media_ids", media_id, "Your media IDs are invalid."
                     )
                 media.append(dict(item))
-            recent = (
-                self.posts
-                if self.duplicate_horizon is None
-                else self.posts[-self.duplicate_horizon :]
-            )
-            if text.strip() and any(_norm(p["text"]) == _norm(text) for p in recent):
+            if text.strip() and self._is_duplicate(text, media_ids):
                 return 403, DUPLICATE
             post = self._make_post(text, media)
         return 201, {
             "data": {
                 "id": post["id"],
                 "text": post["returned_text"],
-                "edit_history_tweet_ids": [post["id"]],
+                "edit_history_post_ids": [post["id"]],
             }
         }
 
@@ -545,53 +602,67 @@ class FakeX(LocalServer):
             "text": text,
             "returned_text": returned,
             "media": media,
-            "created_at": datetime.now(UTC),
+            "created_at": self.now(),
         }
         self.posts.append(post)
         return post
 
     def _timeline(self, query: dict[str, str]) -> tuple[int, Any]:
-        try:
-            limit = int(query.get("max_results", "10"))
-        except ValueError:
-            limit = 0
-        if not 5 <= limit <= 100:
+        """Newest first, from what the timeline shows by now (``timeline_lag`` behind)."""
+        limit = int(query.get("max_results", "10"))
+        since = _time(query.get("start_time"))
+        until = _time(query.get("end_time"))
+        offset = _offset(query.get("pagination_token"))
+        if offset is None:
             return 400, invalid_request(
-                "max_results", query.get("max_results"), "max_results must be 5 to 100"
+                "pagination_token", query.get("pagination_token"), "Invalid pagination token"
             )
-        since = None
-        if "start_time" in query:
-            try:
-                since = datetime.fromisoformat(query["start_time"].replace("Z", "+00:00"))
-            except ValueError:
-                return 400, invalid_request(
-                    "start_time", query["start_time"], "not an ISO 8601 time"
-                )
-        until = None
-        if "end_time" in query:
-            try:
-                until = datetime.fromisoformat(query["end_time"].replace("Z", "+00:00"))
-            except ValueError:
-                return 400, invalid_request("end_time", query["end_time"], "not an ISO 8601 time")
-        fields = set(query.get("tweet.fields", "").split(","))
+        fields = set(query.get("post.fields", "").split(","))
+        shown_by = self.now() - timedelta(seconds=self.timeline_lag)
         with self.lock:
             posts = [
                 p
                 for p in reversed(self.posts)
-                if (since is None or p["created_at"] >= since)
-                and (until is None or p["created_at"] <= until)
+                if p["created_at"] <= shown_by
+                and (since is None or p["created_at"] >= since)
+                and (until is None or p["created_at"] < until)
             ]
+        page = posts[offset : offset + limit]
         data = []
-        for post in posts[:limit]:
+        for post in page:
             item = {
                 "id": post["id"],
                 "text": post["returned_text"],
-                "edit_history_tweet_ids": [post["id"]],
+                "edit_history_post_ids": [post["id"]],
             }
             if "created_at" in fields:
                 item["created_at"] = post["created_at"].strftime("%Y-%m-%dT%H:%M:%S.000Z")
             data.append(item)
         if not data:
             return 200, {"meta": {"result_count": 0}}
-        meta = {"result_count": len(data), "newest_id": data[0]["id"], "oldest_id": data[-1]["id"]}
+        meta: dict[str, Any] = {
+            "result_count": len(data), "newest_id": data[0]["id"], "oldest_id": data[-1]["id"]
+        }  # fmt: skip
+        if offset + limit < len(posts):
+            meta["next_token"] = _token(offset + limit)
         return 200, {"data": data, "meta": meta}
+
+
+def _time(value: str | None) -> datetime | None:
+    """A time the description already validated (RFC 3339)."""
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _token(offset: int) -> str:
+    return base64.b32hexencode(f"page:{offset}".encode()).decode().rstrip("=").lower()
+
+
+def _offset(token: str | None) -> int | None:
+    if token is None:
+        return 0
+    try:
+        text = base64.b32hexdecode(token.upper() + "=" * (-len(token) % 8)).decode()
+    except ValueError:
+        return None
+    kind, _, number = text.partition(":")
+    return int(number) if kind == "page" and number.isdigit() else None

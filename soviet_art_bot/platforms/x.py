@@ -461,7 +461,7 @@ class XPlatform(Platform):
         response = self._send(
             "POST", "/2/media/upload", request, step=step,
             files={"media": (filename, data, request.mime_type)},
-            data={"media_category": "tweet_image", "media_type": request.mime_type},
+            data={"media_category": "tweet_image"},
         )  # fmt: skip
         if response.status_code >= 400:
             raise self._error(response, step)
@@ -634,7 +634,7 @@ class XPlatform(Platform):
             "max_results": LOOKUP_PAGE,
             "start_time": _iso(since),
             "exclude": "replies,retweets",
-            "tweet.fields": "created_at",
+            "post.fields": "created_at",
         }
         # A slot resolved long after its attempt (a manual re-run the next day)
         # must not have its post pushed out of the page by later ones.
