@@ -140,6 +140,28 @@ AWS_SETUP_ERRORS = {
 }
 
 
+def aws_region(env: Mapping[str, str] | None = None) -> str | None:
+    """The region from AWS_REGION, else AWS_DEFAULT_REGION; None when neither is set.
+
+    One reading for the bot and the deploy alike: a variable set but blank, or
+    a value that is not a region name, is a :class:`ConfigError` naming it.
+    """
+    env = os.environ if env is None else env
+    names = ("AWS_REGION", "AWS_DEFAULT_REGION")
+    found = next(((n, env[n].strip()) for n in names if env.get(n, "").strip()), None)
+    if found is None:
+        blank = [n for n in names if n in env]
+        if blank:
+            raise ConfigError(
+                f"{' and '.join(blank)} set but empty; {AWS_SETUP_ERRORS['NoRegionError']}"
+            )
+        return None
+    name, region = found
+    if not _REGION.fullmatch(region):
+        raise ConfigError(f"{name}={region!r} is not a region name like eu-west-1")
+    return region
+
+
 def aws_client(service: str) -> Any:
     """A boto3 client built the same way everywhere: the region from AWS_REGION
     (boto3 itself only reads AWS_DEFAULT_REGION), the endpoint from
@@ -147,18 +169,10 @@ def aws_client(service: str) -> Any:
     import boto3
     from botocore.exceptions import InvalidRegionError, NoRegionError, ProfileNotFound
 
-    names = ("AWS_REGION", "AWS_DEFAULT_REGION")
-    region = next((os.environ[n].strip() for n in names if os.environ.get(n, "").strip()), None)
-    blank = [n for n in names if n in os.environ and not os.environ[n].strip()]
-    if region is None and blank:
-        raise ConfigError(
-            f"cannot use AWS {service}: {' and '.join(blank)} set but empty; "
-            f"{AWS_SETUP_ERRORS['NoRegionError']}"
-        )
-    if region is not None and not _REGION.fullmatch(region):
-        raise ConfigError(
-            f"cannot use AWS {service}: AWS_REGION={region!r} is not a region name like eu-west-1"
-        )
+    try:
+        region = aws_region()
+    except ConfigError as exc:
+        raise ConfigError(f"cannot use AWS {service}: {exc}") from None
     try:
         return boto3.client(service, region_name=region)
     except NoRegionError:
@@ -177,6 +191,8 @@ def aws_client(service: str) -> Any:
 
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+# SSM parameter path segments (the characters SSM allows in a name).
+_SSM_PATH = re.compile(r"(/[A-Za-z0-9_.-]+)+/?")
 
 
 @dataclass(frozen=True)
@@ -243,6 +259,11 @@ class Settings:
         if (value := pick(None, ENV_SSM_PATH)) is not None:
             if not value.startswith("/"):
                 raise ConfigError(f"{ENV_SSM_PATH}={value!r} must start with '/'")
+            if not _SSM_PATH.fullmatch(value):
+                raise ConfigError(
+                    f"{ENV_SSM_PATH}={value!r} must be a path below the root, e.g. "
+                    "/soviet-art-bot (letters, digits, '_', '.', '-' between slashes)"
+                )
             kwargs["ssm_path"] = value.rstrip("/")
         if (value := pick(None, ENV_POST_LINK)) is not None:
             kwargs["post_link"] = _parse_bool(value, ENV_POST_LINK)

@@ -101,12 +101,15 @@ def deploy(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+OUTCOMES = ("created", "updated", "unchanged", "create", "update", "deleted", "absent")
+
+
 def outcomes(stdout: str) -> dict[str, str]:
     """The summary as {item: outcome}, e.g. {'role artbot-x-role': 'created'}."""
     table = {}
     for line in stdout.splitlines():
         words = line.split()
-        if line.startswith("  ") and words and words[0] in ("created", "updated", "unchanged"):
+        if line.startswith("  ") and words and words[0] in OUTCOMES:
             table[line.split("  (")[0].strip().split(None, 1)[1]] = words[0]
     return table
 
@@ -127,9 +130,9 @@ def test_deploy_creates_every_resource_then_updates_without_duplicates(deploymen
     assert_no_secret(proc.stdout, proc.stderr)
     first = outcomes(proc.stdout)
     assert set(first.values()) == {"created"}, proc.stdout
-    assert (
-        len(first) == 12
-    )  # role, policy, logs, function, async, rule, target, perm, sns x2, 2 alarms
+    # role, policy, logs, function code and configuration, async, rule, target,
+    # permission, topic, subscription, 2 alarms
+    assert len(first) == 13
     zip_path = d["build_dir"] / "lambda.zip"
     assert f"{zip_path.stat().st_size} bytes" in proc.stdout
 
@@ -165,8 +168,9 @@ def test_deploy_creates_every_resource_then_updates_without_duplicates(deploymen
     }  # fmt: skip
     assert all("*" not in action for s in statements for action in s["Action"])
     assert not any(g[0].startswith(("s3:", "ssm:")) and g[1] in ("*", f"{b}/*") for g in grants)
+    # ListBucket without a condition: S3's 404-instead-of-403 rule (deploy/policy.py).
     (listing,) = [s for s in statements if "s3:ListBucket" in s["Action"]]
-    assert all(p.startswith("collection/") for p in listing["Condition"]["StringLike"]["s3:prefix"])
+    assert listing["Resource"] == [b] and "Condition" not in listing
     (kms,) = [s for s in statements if "kms:Decrypt" in s["Action"]]
     assert kms["Condition"]["StringEquals"] == {"kms:ViaService": "ssm.us-east-1.amazonaws.com"}
     (logs,) = [s for s in statements if any(a.startswith("logs:") for a in s["Action"])]
@@ -241,8 +245,9 @@ def test_deploy_creates_every_resource_then_updates_without_duplicates(deploymen
     proc = deploy(env, *args)
     assert proc.returncode == 0, proc.stderr
     second = outcomes(proc.stdout)
-    assert second.pop(f"function {name}") == "updated"
-    assert "code and configuration" in proc.stdout
+    assert second.pop(f"function code {name}") == "updated"
+    assert second.pop(f"function configuration {name}") == "updated"
+    assert "MemorySize 256 -> 512" in proc.stdout
     assert set(second.values()) == {"unchanged"} and len(second) == 11, proc.stdout
     fn2 = lam.get_function_configuration(FunctionName=name)
     assert fn2["MemorySize"] == 512 and fn2["CodeSha256"] != fn["CodeSha256"]
@@ -253,7 +258,7 @@ def test_deploy_creates_every_resource_then_updates_without_duplicates(deploymen
     proc = deploy(env, *args)
     assert proc.returncode == 0, proc.stderr
     third = outcomes(proc.stdout)
-    assert set(third.values()) == {"unchanged"} and len(third) == 12, proc.stdout
+    assert set(third.values()) == {"unchanged"} and len(third) == 13, proc.stdout
     assert_no_secret(proc.stdout, proc.stderr)
 
     # And still exactly one of everything.
@@ -322,9 +327,9 @@ def test_bad_or_missing_setting_stops_before_any_change(deployment, change, name
         else:
             env[key] = value
     proc = deploy(env, *d["args"])
-    assert proc.returncode == 2
+    assert proc.returncode == 1
     lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("lambda_deploy.sh: error: "), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
     assert names in lines[0]
     assert proc.stdout == ""
     assert_no_secret(proc.stderr)
@@ -344,9 +349,9 @@ def test_prebuilt_zip_must_hold_the_handler(deployment, tmp_path):
     with zipfile.ZipFile(bad, "w") as zf:
         zf.writestr("soviet_art_bot/__init__.py", "")
     proc = deploy(d["env"], "--zip", str(bad))
-    assert proc.returncode == 2
+    assert proc.returncode == 1
     assert proc.stderr.strip() == (
-        f"lambda_deploy.sh: error: {bad} does not contain soviet_art_bot/handler.py; rebuild it"
+        f"Error: {bad} does not contain soviet_art_bot/handler.py; rebuild it"
     )
     with pytest.raises(ClientError, match="NoSuchEntity"):
         boto3.client("iam").get_role(RoleName=f"{d['name']}-role")
