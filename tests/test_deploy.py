@@ -454,3 +454,173 @@ def test_workflow_pins_actions_and_keeps_no_token_on_disk():
         for step in job["steps"]:
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
+
+
+# --------------------------------------------------------------------------
+# --plan and --destroy, against the same moto server
+
+
+def plan_calls(stdout: str) -> int:
+    """The plan's own count of the AWS calls it made (all reads, it says)."""
+    (line,) = [line for line in stdout.splitlines() if line.startswith("plan: ")]
+    assert line.endswith("AWS calls, all reads; nothing was changed"), line
+    return int(line.split("; ")[-2].split()[0])
+
+
+def bot_resources(name: str) -> dict[str, bool]:
+    """Which of the bot's resources exist, read straight from the account."""
+    iam, lam, events = boto3.client("iam"), boto3.client("lambda"), boto3.client("events")
+    logs, sns, cw = boto3.client("logs"), boto3.client("sns"), boto3.client("cloudwatch")
+
+    def exists(call, *codes: str) -> bool:
+        try:
+            call()
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] in codes, exc
+            return False
+        return True
+
+    groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+    return {
+        "role": exists(lambda: iam.get_role(RoleName=f"{name}-role"), "NoSuchEntity"),
+        "function": exists(
+            lambda: lam.get_function(FunctionName=name), "ResourceNotFoundException"
+        ),
+        "rule": exists(
+            lambda: events.describe_rule(Name=f"{name}-schedule"), "ResourceNotFoundException"
+        ),
+        "log group": bool(groups),
+        "topic": any(
+            t["TopicArn"].endswith(f":{name}-alarms") for t in sns.list_topics()["Topics"]
+        ),
+        "alarms": bool(cw.describe_alarms(AlarmNamePrefix=name)["MetricAlarms"]),
+        "subscriptions": any(
+            s["TopicArn"].endswith(f":{name}-alarms")
+            for s in sns.list_subscriptions()["Subscriptions"]
+        ),
+    }
+
+
+def test_plan_on_an_empty_account_lists_creations_only_and_creates_nothing(deployment):
+    d = deployment
+    env = {**d["env"], "ART_BOT_ALARM_EMAIL": "ops@example.com"}
+    proc = deploy(env, "--plan", *d["args"])
+    assert proc.returncode == 0, proc.stderr
+    planned = outcomes(proc.stdout)
+    assert set(planned.values()) == {"create"} and len(planned) == 13, proc.stdout
+    name = d["name"]
+    assert set(planned) == {
+        f"role {name}-role", f"policy {name}-policy", f"log group /aws/lambda/{name}",
+        f"function code {name}", f"function configuration {name}",
+        f"async invoke config {name}", f"rule {name}-schedule", "rule target soviet-art-bot",
+        f"invoke permission {name}-schedule", f"topic {name}-alarms",
+        "email subscription ops@example.com", f"alarm {name}-errors", f"alarm {name}-heartbeat",
+    }  # fmt: skip
+    assert plan_calls(proc.stdout) > 0
+    assert not any(bot_resources(name).values())
+    assert_no_secret(proc.stdout, proc.stderr)
+
+
+def test_plan_after_a_deploy_changes_nothing_and_names_exactly_the_changed_setting(deployment):
+    d = deployment
+    env = {**d["env"], "ART_BOT_ALARM_EMAIL": "ops@example.com"}
+    assert deploy(env, *d["args"]).returncode == 0
+
+    proc = deploy(env, "--plan", *d["args"])
+    assert proc.returncode == 0, proc.stderr
+    planned = outcomes(proc.stdout)
+    assert set(planned.values()) == {"unchanged"} and len(planned) == 13, proc.stdout
+
+    env["ART_BOT_MEMORY_MB"] = "512"
+    proc = deploy(env, "--plan", *d["args"])
+    assert proc.returncode == 0, proc.stderr
+    planned = outcomes(proc.stdout)
+    changed = {k: v for k, v in planned.items() if v != "unchanged"}
+    assert changed == {f"function configuration {d['name']}": "update"}, proc.stdout
+    (line,) = [line for line in proc.stdout.splitlines() if "function configuration" in line]
+    assert "MemorySize 256 -> 512" in line and "Timeout" not in line
+    fn = boto3.client("lambda").get_function_configuration(FunctionName=d["name"])
+    assert fn["MemorySize"] == 256  # the plan changed nothing
+
+
+def test_destroy_removes_what_the_deploy_made_and_keeps_bucket_and_secrets(deployment):
+    d = deployment
+    name, env = d["name"], {**d["env"], "ART_BOT_ALARM_EMAIL": "ops@example.com"}
+    s3, ssm = boto3.client("s3"), boto3.client("ssm")
+    s3.put_object(Bucket=d["bucket"], Key="collection/catalog.json", Body=b"{}")
+    s3.put_object(Bucket=d["bucket"], Key="collection/state/ledger.json", Body=b"[]")
+    assert deploy(env, *d["args"]).returncode == 0
+    assert all(bot_resources(name).values())
+
+    proc = deploy(env, "--destroy", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    removed = outcomes(proc.stdout)
+    assert set(removed.values()) == {"deleted"}, proc.stdout
+    # Everything but the parts that go with their whole (function configuration,
+    # email subscription).
+    assert len(removed) == 11, proc.stdout
+    assert not any(bot_resources(name).values()), bot_resources(name)
+
+    # The collection and the secrets are untouched.
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=d["bucket"])["Contents"]]
+    assert sorted(keys) == ["collection/catalog.json", "collection/state/ledger.json"]
+    params = ssm.get_parameters_by_path(Path=d["path"])["Parameters"]
+    assert sorted(p["Name"].rsplit("/", 1)[1] for p in params) == sorted(SECRETS)
+
+    # A second destroy is a no-op that says so; a plan now lists creations again.
+    proc = deploy(env, "--destroy", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert set(outcomes(proc.stdout).values()) == {"absent"}, proc.stdout
+    assert "nothing to remove" in proc.stdout
+    proc = deploy(env, "--plan", *d["args"])
+    assert set(outcomes(proc.stdout).values()) == {"create"}, proc.stdout
+
+
+def on_terminal(env: dict[str, str], answer: bytes, *args: str) -> subprocess.CompletedProcess:
+    """Run the script with a pseudo-terminal as its standard input, typing ``answer``."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [str(SCRIPT), *args], env=env, stdin=slave, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, cwd=REPO,
+        )  # fmt: skip
+        os.write(master, answer)
+        out, err = proc.communicate(timeout=180)
+    finally:
+        os.close(slave)
+        os.close(master)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_destroy_asks_on_a_terminal_and_refuses_without_one(deployment):
+    d = deployment
+    assert deploy(d["env"], *d["args"]).returncode == 0
+
+    proc = deploy(d["env"], "--destroy")  # no terminal, no --yes
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "Error: --destroy asks for confirmation on a terminal; run it on one, or add --yes"
+    ]
+    assert bot_resources(d["name"])["function"]
+
+    proc = on_terminal(d["env"], b"no\n", "--destroy")
+    assert proc.returncode == 1, proc.stderr
+    assert f"  function {d['name']}\n" in proc.stdout  # it said what it would remove
+    assert proc.stderr.strip() == "Error: --destroy was not confirmed; nothing was removed"
+    assert bot_resources(d["name"])["function"] and bot_resources(d["name"])["role"]
+
+    proc = on_terminal(d["env"], b"yes\n", "--destroy")
+    assert proc.returncode == 0, proc.stderr
+    assert not any(bot_resources(d["name"]).values())
+
+
+def test_lambda_deploy_sh_is_a_thin_shell():
+    """All behaviour is in soviet_art_bot.deploy; `make lint-ci` runs shellcheck on it."""
+    code = [
+        line
+        for line in SCRIPT.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert len(code) <= 10 and code[-1] == 'exec "$PY" -m soviet_art_bot.deploy "$@"'

@@ -144,7 +144,7 @@ def destroy(
     clients = Clients(services=DEPLOY_SERVICES)
     ctx = Context(config, Account.of(clients, config.region), clients)
     teardown = resources(ctx, teardown=True)
-    found = [r.label for r in teardown if r.part_of is None and r.read() is not None]
+    found = reconcile.existing(teardown)
     if found and not args.yes:
         _confirm(ctx, found, ask)
     out.write(f"destroying {config.function_name} in {config.region} (account {ctx.account.id})\n")

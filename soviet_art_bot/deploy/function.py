@@ -89,6 +89,10 @@ class FunctionCode(_FunctionPart):
     def label(self) -> str:
         return f"function code {self.config.function_name}"
 
+    @property
+    def removal_label(self) -> str:
+        return f"function {self.config.function_name}"  # code, configuration and all
+
     def detail(self) -> str:
         build = self._build()
         return f"{build.size} bytes"

@@ -110,6 +110,11 @@ class Resource:
     def label(self) -> str:
         return self.kind
 
+    @property
+    def removal_label(self) -> str:
+        """How a teardown names it (the label, unless the kind reads oddly there)."""
+        return self.label
+
     def detail(self) -> str:
         return ""
 
@@ -142,9 +147,9 @@ class Resource:
             return None
         current = self.read()
         if current is None:
-            return Change(self.label, Action.ABSENT)
+            return Change(self.removal_label, Action.ABSENT)
         self.delete(current)
-        return Change(self.label, Action.DELETE)
+        return Change(self.removal_label, Action.DELETE)
 
 
 class Skipped(Resource):
@@ -181,7 +186,7 @@ class Report:
         return ", ".join(f"{n} {word}" for word, n in sorted(tally.items())) or "nothing"
 
 
-def _step(verb: str, resource: Resource, fn: Callable[[], Any]) -> Any:
+def step(verb: str, resource: Resource, fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except ArtBotError:
@@ -194,7 +199,7 @@ def plan(resources: list[Resource], report: Report, *, done: bool = False) -> li
     """Read every resource and say what a deploy would do; changes nothing."""
     changes = []
     for resource in resources:
-        change = _step("reading", resource, resource.plan)
+        change = step("reading", resource, resource.plan)
         changes.append(change)
         if not done:
             report.note(change, done=False)
@@ -207,13 +212,22 @@ def apply(resources: list[Resource], report: Report) -> None:
     for resource, change in zip(resources, changes, strict=True):
         if change.action in (Action.CREATE, Action.UPDATE):
             verb = "creating" if change.action is Action.CREATE else "updating"
-            _step(verb, resource, lambda r=resource, c=change: r.apply(c))
+            step(verb, resource, lambda r=resource, c=change: r.apply(c))
         report.note(change, done=True)
+
+
+def existing(resources: list[Resource]) -> list[str]:
+    """How a teardown names each resource that exists now (parts not listed)."""
+    return [
+        r.removal_label
+        for r in resources
+        if r.part_of is None and step("reading", r, r.read) is not None
+    ]
 
 
 def destroy(resources: list[Resource], report: Report) -> None:
     """Delete, last made first, whatever exists; absent ones are a no-op."""
     for resource in reversed(resources):
-        change = _step("deleting", resource, resource.destroy)
+        change = step("deleting", resource, resource.destroy)
         if change is not None:
             report.note(change, done=True)
