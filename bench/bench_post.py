@@ -124,8 +124,8 @@ def main() -> int:
         store = S3Store(bucket, "collection", client=s3)
         for info in list(store.list("state/catalog/")):
             store.delete(info.key)
-        out = subprocess.run([sys.executable, "-c", CHILD, "2027-01-01T00:00:00Z",
-                              "2027-01-01T06:00:00Z"], env=env, cwd=REPO,
+        out = subprocess.run([sys.executable, "-c", CHILD, "2026-07-01T00:00:00Z",
+                              "2026-07-01T06:00:00Z"], env=env, cwd=REPO,
                              capture_output=True, text=True)  # fmt: skip
         if out.returncode != 0:
             print(out.stderr[-3000:], file=sys.stderr)

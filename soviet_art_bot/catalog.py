@@ -22,13 +22,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import CatalogError, Conflict, NotFound
+from . import safejson
+from .errors import ArtBotError, CatalogError, Conflict, brief
 from .store import Store, check_key
 
 CATALOG_KEY = "catalog.json"
 INDEX_PREFIX = "state/catalog"
 SHARD_SIZE = 1000
 VERSION = 1
+MAX_CATALOG_BYTES = 256 * 1024 * 1024  # about 500,000 paintings
+MAX_INDEX_BYTES = 64 * 1024 * 1024  # a manifest of 500,000 ids, or one shard
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _REQUIRED_TEXT = ("id", "image", "title", "artist")
@@ -73,12 +77,17 @@ def painting_from_json(entry: Any, where: str) -> Painting:
             raise CatalogError(f"{where}: field {name!r} is missing")
         if not isinstance(value, str) or not value.strip():
             raise CatalogError(f"{where}: field {name!r} must be a non-empty string")
+    if _CONTROL.search(entry["id"]):
+        raise CatalogError(
+            f"{where}: field 'id' ({brief(entry['id'])}) contains a control character; "
+            "ids are plain text"
+        )
     try:
         check_key(entry["image"])
-    except Exception:
+    except ArtBotError:
         raise CatalogError(
-            f"{where}: field 'image' ({entry['image']!r}) must be a key relative to the store "
-            "root, like images/<id>.jpg"
+            f"{where}: field 'image' ({brief(entry['image'])}) must be a key relative to the "
+            "store root, without '..' or control characters, like images/<id>.jpg"
         ) from None
     for name in ("year", "source_url"):
         value = entry.get(name, "")
@@ -112,20 +121,18 @@ def painting_from_json(entry: Any, where: str) -> Painting:
 
 def parse_catalog(data: bytes, *, name: str = CATALOG_KEY) -> list[Painting]:
     """Validate a whole catalog; raise :class:`CatalogError` at the first bad entry."""
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise CatalogError(f"{name} is not UTF-8 text; re-save it as UTF-8 JSON") from None
-    except json.JSONDecodeError as exc:
-        raise CatalogError(
-            f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "it may be truncated: re-run the scrape or fix the file"
-        ) from None
+    doc = safejson.loads(
+        data,
+        name=name,
+        fix="fix the file, or re-run the scrape",
+        error=CatalogError,
+        max_bytes=MAX_CATALOG_BYTES,
+    )
     if not isinstance(doc, dict):
         raise CatalogError(f"{name} must be a JSON object with 'version' and 'paintings'")
     if doc.get("version") != VERSION:
         raise CatalogError(
-            f"{name}: 'version' is {doc.get('version')!r}; this bot reads version {VERSION}"
+            f"{name}: 'version' is {brief(doc.get('version'))}; this bot reads version {VERSION}"
         )
     entries = doc.get("paintings")
     if not isinstance(entries, list):
@@ -135,7 +142,7 @@ def parse_catalog(data: bytes, *, name: str = CATALOG_KEY) -> list[Painting]:
     for i, entry in enumerate(entries):
         label = f"{name}: paintings[{i}]"
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            label += f" (id {entry['id']!r})"
+            label += f" (id {brief(entry['id'])})"
         painting = painting_from_json(entry, label)
         if painting.id in seen:
             raise CatalogError(f"{label}: id repeats paintings[{seen[painting.id]}]")
@@ -182,12 +189,26 @@ class CatalogIndex:
     def get(self, position: int) -> Painting:
         """The painting at ``position`` in the catalog's order."""
         shard_no = position // self.shard_size
+        key = f"{self.prefix}/shard-{shard_no:05d}.json"
         shard = self._shards.get(shard_no)
         if shard is None:
-            key = f"{self.prefix}/shard-{shard_no:05d}.json"
-            shard = self._shards[shard_no] = json.loads(self.store.read(key))
-        entry = shard[position % self.shard_size]
-        return painting_from_json(entry, f"{CATALOG_KEY} entry {self.ids[position]!r}")
+            shard = safejson.loads(
+                self.store.read(key),
+                name=self.store.describe(key),
+                fix=_INDEX_FIX,
+                error=CatalogError,
+                max_bytes=MAX_INDEX_BYTES,
+            )
+            if not isinstance(shard, list):
+                raise CatalogError(f"{self.store.describe(key)} is not a list; {_INDEX_FIX}")
+            self._shards[shard_no] = shard
+        offset = position % self.shard_size
+        if offset >= len(shard):
+            raise CatalogError(
+                f"{self.store.describe(key)} has {len(shard)} entries, too few for "
+                f"{brief(self.ids[position])}; {_INDEX_FIX}"
+            )
+        return painting_from_json(shard[offset], f"{CATALOG_KEY} entry {brief(self.ids[position])}")
 
     def position(self, painting_id: str) -> int | None:
         try:
@@ -204,8 +225,35 @@ class CatalogIndex:
             yield self.get(pos)
 
 
-def build_index(store: Store, paintings: list[Painting], etag: str) -> CatalogIndex:
-    """Write the index for a validated catalog whose etag is ``etag``."""
+_INDEX_FIX = (
+    f"it is derived from {CATALOG_KEY}: delete {INDEX_PREFIX}/ and run 'soviet-art-bot check' "
+    "to rebuild it"
+)
+
+
+def _manifest(data: bytes, name: str) -> tuple[list[str], int] | None:
+    """The ids and shard size of a stored manifest, or None if it is damaged."""
+    try:
+        doc = safejson.loads(data, name=name, fix=_INDEX_FIX, max_bytes=MAX_INDEX_BYTES)
+    except ArtBotError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    ids, size = doc.get("ids"), doc.get("shard_size")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return None
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= 1_000_000:
+        return None
+    return ids, size
+
+
+def build_index(
+    store: Store, paintings: list[Painting], etag: str, *, replace: str | None = None
+) -> CatalogIndex:
+    """Write the index for a validated catalog whose etag is ``etag``.
+
+    ``replace`` is the etag of a damaged manifest to overwrite.
+    """
     prefix = f"{INDEX_PREFIX}/{_fingerprint(etag)}"
     for start in range(0, len(paintings), SHARD_SIZE):
         shard = [p.to_json() for p in paintings[start : start + SHARD_SIZE]]
@@ -214,7 +262,7 @@ def build_index(store: Store, paintings: list[Painting], etag: str) -> CatalogIn
     ids = [p.id for p in paintings]
     manifest = {"version": 1, "catalog_etag": etag, "shard_size": SHARD_SIZE, "ids": ids}
     try:  # written last: its presence means every shard is there
-        store.write_if(f"{prefix}/manifest.json", json.dumps(manifest).encode(), etag=None)
+        store.write_if(f"{prefix}/manifest.json", json.dumps(manifest).encode(), etag=replace)
     except Conflict:
         pass  # a concurrent post built the same index
     return CatalogIndex(store, prefix, ids)
@@ -233,19 +281,22 @@ def load_index(store: Store, *, validate: bool = False) -> CatalogIndex:
             "or write a catalog by hand"
         )
     prefix = f"{INDEX_PREFIX}/{_fingerprint(info.etag)}"
-    if not validate:
-        try:
-            manifest = json.loads(store.read(f"{prefix}/manifest.json"))
-            return CatalogIndex(store, prefix, manifest["ids"], manifest["shard_size"])
-        except NotFound:
-            pass
+    manifest_key = f"{prefix}/manifest.json"
+    damaged = None
+    stored = store.read_versioned(manifest_key)
+    if stored is not None:
+        manifest = _manifest(stored[0], store.describe(manifest_key))
+        if manifest is None:  # derived data: rebuild it from the catalog
+            damaged = stored[1]
+        elif not validate:
+            return CatalogIndex(store, prefix, *manifest)
     current = store.read_versioned(CATALOG_KEY)
     if current is None:
         raise CatalogError(f"{store.describe(CATALOG_KEY)} vanished while being read; retry")
     data, etag = current
     paintings = parse_catalog(data, name=store.describe(CATALOG_KEY))
     del data
-    return build_index(store, paintings, etag)
+    return build_index(store, paintings, etag, replace=damaged)
 
 
 def write_catalog(store: Store, paintings: list[Painting], *, source: str) -> str:

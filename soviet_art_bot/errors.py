@@ -14,6 +14,8 @@ alarms see it.
      |    +-- ObjectTooLarge    an object is over the size the reader accepts
      |    +-- Conflict          a compare-and-swap lost a race (retry it)
      +-- CatalogError           catalog.json is not a valid v1 catalog
+     +-- StateError             a state file (ledger, slot record) is damaged
+     +-- EventError             the Lambda's event (or a --slot) is not a slot time
      +-- ImageError             a painting's image is missing or unreadable
      +-- NothingToPost          no painting in the collection can be posted
      +-- SlotBusy               another invocation holds this slot's lease
@@ -28,6 +30,17 @@ alarms see it.
 """
 
 from __future__ import annotations
+
+MAX_QUOTED = 60
+"""Longest value an error message quotes: a hostile 1 MB value is never echoed whole."""
+
+
+def brief(value: object, limit: int = MAX_QUOTED) -> str:
+    """``repr(value)``, cut to ``limit`` characters, for quoting input in messages."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 3]}... ({len(text):,} characters)"
 
 
 class ArtBotError(Exception):
@@ -73,6 +86,14 @@ class Conflict(StoreError):
 
 class CatalogError(ArtBotError):
     """catalog.json is not a valid version 1 catalog."""
+
+
+class StateError(ArtBotError):
+    """A state file the bot keeps in the store (ledger, slot record) is damaged."""
+
+
+class EventError(ArtBotError):
+    """The event does not name a slot the bot may post (see :mod:`soviet_art_bot.times`)."""
 
 
 class ImageError(ArtBotError):

@@ -15,9 +15,9 @@ from typing import Any
 
 from soviet_art_bot.bot import Bot
 from soviet_art_bot.config import Settings
-from soviet_art_bot.errors import ArtBotError
-from soviet_art_bot.ledger import parse_time
+from soviet_art_bot.errors import ArtBotError, EventError
 from soviet_art_bot.log import Logger
+from soviet_art_bot.times import EXAMPLE, parse_time
 
 SAFETY_SECONDS = 5.0  # finish (and record) this long before Lambda's own timeout
 DEFAULT_SECONDS = 900.0
@@ -39,7 +39,12 @@ def handle(
     """Post the slot named by ``event``; shared by the Lambda and the CLI."""
     if not isinstance(event, dict):
         raise ArtBotError("the event is not a JSON object; send an EventBridge scheduled event")
-    slot = parse_time(event.get("time"))
+    if "time" not in event:
+        raise EventError(
+            f"event 'time' is missing; send an EventBridge scheduled event, whose 'time' "
+            f"(like {EXAMPLE}) names the slot"
+        )
+    slot = parse_time(event["time"])
     seconds = DEFAULT_SECONDS if remaining_seconds is None else remaining_seconds
     deadline = time.monotonic() + max(seconds - SAFETY_SECONDS, 1.0)
     return get_bot(settings, **kwargs).post(slot, deadline=deadline)

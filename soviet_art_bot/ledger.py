@@ -27,9 +27,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import safejson
 from .catalog import CatalogIndex, Painting
-from .errors import ArtBotError, Conflict, NothingToPost
+from .errors import ArtBotError, Conflict, NothingToPost, StateError, brief
 from .store import Store
+from .times import MAX_AHEAD, format_time, parse_stamp
+from .times import parse_time as parse_time  # re-exported: callers import it from here
 
 LEDGER_KEY = "state/ledger.json"
 SLOTS_PREFIX = "state/slots"
@@ -38,31 +41,9 @@ CAS_ATTEMPTS = 20
 CAS_BASE_BACKOFF = 0.02  # seconds
 CAS_MAX_BACKOFF = 1.0
 _SAMPLING_TRIES = 64
-
-
-def parse_time(value: Any, *, what: str = "event 'time'") -> datetime:
-    """An ISO 8601 UTC timestamp (as EventBridge sends) to an aware datetime."""
-    if not isinstance(value, str) or not value.strip():
-        raise ArtBotError(
-            f"{what} is missing; the event must be an EventBridge scheduled event with a "
-            "'time' like 2026-11-26T12:00:00Z"
-        )
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise ArtBotError(
-            f"{what} {value!r} is not an ISO 8601 time like 2026-11-26T12:00:00Z"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).replace(microsecond=0)
-
-
-def format_time(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+MAX_LEDGER_BYTES = 16 * 1024 * 1024  # thousands of entries at most; see the module docstring
+LONGEST_SET_ASIDE = timedelta(days=31)  # bot.py sets aside for 30 days at most
+_LEDGER_FIX = "fix it, or delete it to start the posting history afresh"
 
 
 def slot_key(slot: datetime) -> str:
@@ -78,14 +59,60 @@ class Ledger:
     set_aside: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: bytes) -> Ledger:
-        try:
-            doc = json.loads(data)
-            return cls(recent=dict(doc.get("recent", {})), set_aside=dict(doc.get("set_aside", {})))
-        except (ValueError, AttributeError, TypeError):
-            raise ArtBotError(
-                f"{LEDGER_KEY} is not valid JSON; delete it to start the posting history afresh"
-            ) from None
+    def from_json(cls, data: bytes, *, now: datetime | None = None) -> Ledger:
+        """Read a stored ledger, refusing a damaged one and repairing future dates.
+
+        A date after ``now`` (the clock) plus a day cannot be true: obeyed, it
+        would keep a painting from being chosen for years. Such a post date
+        becomes ``now``; such a set-aside is shortened to the longest the bot
+        ever sets, counted from ``now``.
+        """
+        doc = safejson.loads(
+            data, name=LEDGER_KEY, fix=_LEDGER_FIX, error=StateError, max_bytes=MAX_LEDGER_BYTES
+        )
+        if not isinstance(doc, dict):
+            raise StateError(f"{LEDGER_KEY} must be a JSON object; {_LEDGER_FIX}")
+        recent = doc.get("recent", {})
+        set_aside = doc.get("set_aside", {})
+        if not isinstance(recent, dict):
+            raise StateError(f"{LEDGER_KEY}: 'recent' must be an object; {_LEDGER_FIX}")
+        if not isinstance(set_aside, dict):
+            raise StateError(f"{LEDGER_KEY}: 'set_aside' must be an object; {_LEDGER_FIX}")
+        for pid, at in recent.items():
+            if parse_stamp(at) is None:
+                raise StateError(
+                    f"{LEDGER_KEY}: recent[{brief(pid)}] is {brief(at)}, not a time like "
+                    f"2026-11-26T12:00:00Z; {_LEDGER_FIX}"
+                )
+        for platform, entries in set_aside.items():
+            where = f"{LEDGER_KEY}: set_aside[{brief(platform)}]"
+            if not isinstance(entries, dict):
+                raise StateError(f"{where} must be an object; {_LEDGER_FIX}")
+            for pid, entry in entries.items():
+                _check_aside(f"{where}[{brief(pid)}]", entry)
+        ledger = cls(recent=dict(recent), set_aside={k: dict(v) for k, v in set_aside.items()})
+        ledger.repair(now or datetime.now(UTC))
+        return ledger
+
+    def repair(self, now: datetime) -> int:
+        """Bring dates from the future back to ``now``; returns how many were changed."""
+        latest = format_time(now + MAX_AHEAD)
+        stamp = format_time(now)
+        longest = format_time(now + LONGEST_SET_ASIDE)
+        changed = 0
+        for pid, at in self.recent.items():
+            if at > latest:
+                self.recent[pid] = stamp
+                changed += 1
+        for entries in self.set_aside.values():
+            for entry in entries.values():
+                if entry["at"] > latest:
+                    entry["at"] = stamp
+                    changed += 1
+                if entry["until"] > longest:
+                    entry["until"] = longest
+                    changed += 1
+        return changed
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -136,6 +163,20 @@ class Ledger:
                 self.set_aside[name] = kept
             else:
                 del self.set_aside[name]
+
+
+def _check_aside(where: str, entry: Any) -> None:
+    if not isinstance(entry, dict):
+        raise StateError(f"{where} must be an object; {_LEDGER_FIX}")
+    for name in ("at", "until"):
+        if parse_stamp(entry.get(name)) is None:
+            raise StateError(
+                f"{where}: {name!r} is {brief(entry.get(name))}, not a time like "
+                f"2026-11-26T12:00:00Z; {_LEDGER_FIX}"
+            )
+    for name in ("reason", "catalog"):
+        if name in entry and not isinstance(entry[name], str):
+            raise StateError(f"{where}: {name!r} must be a string; {_LEDGER_FIX}")
 
 
 def read_ledger(store: Store) -> tuple[Ledger, str | None]:

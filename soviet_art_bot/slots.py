@@ -23,8 +23,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from . import safejson
 from .catalog import Painting, painting_from_json
-from .errors import ArtBotError, Conflict, SlotBusy, StoreError
+from .errors import ArtBotError, Conflict, SlotBusy, StateError, StoreError
 from .ledger import SLOTS_PREFIX, format_time, slot_key
 from .log import Logger
 from .store import Store
@@ -32,6 +33,8 @@ from .store import Store
 RECORD_VERSION = 1
 LEASE_MARGIN = 5.0
 POLL_SECONDS = 0.25
+MAX_RECORD_BYTES = 4 * 1024 * 1024  # a painting, a few alternates and platform states
+MAX_LEASE_SECONDS = 3600.0  # longer than any invocation holds a lease (Lambda stops at 900 s)
 
 
 class PostStatus(StrEnum):
@@ -44,7 +47,7 @@ class PostStatus(StrEnum):
     """The last attempt failed with nothing posted; the next delivery tries again."""
 
 
-class RecordError(ArtBotError):
+class RecordError(StateError):
     """A slot record that is not one this bot wrote."""
 
 
@@ -243,10 +246,13 @@ class SlotRecord:
     @classmethod
     def from_json(cls, data: bytes, where: str) -> SlotRecord:
         """Parse a stored record; :class:`RecordError` names ``where`` and the fix."""
-        try:
-            doc = json.loads(data)
-        except (ValueError, RecursionError):
-            raise RecordError(f"{where} is not valid JSON; delete it to redo the slot") from None
+        doc = safejson.loads(
+            data,
+            name=where,
+            fix="delete it to redo the slot",
+            error=RecordError,
+            max_bytes=MAX_RECORD_BYTES,
+        )
         if not isinstance(doc, dict):
             raise RecordError(f"{where} is not a slot record; delete it to redo the slot")
         try:
@@ -332,6 +338,8 @@ def _lease(value: Any, where: str) -> Lease | None:
         return None
     if not isinstance(owner, str) or not isinstance(until, int | float) or isinstance(until, bool):
         raise RecordError(f"{where}: field 'lease' must hold 'owner' and 'until'")
+    if until > time.time() + MAX_LEASE_SECONDS:
+        return None  # from the future (a hand edit, a broken clock): lapsed, not obeyed
     return Lease(owner, float(until))
 
 

@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
@@ -24,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from .config import AWS_SETUP_ERRORS, check_store_url
-from .errors import ArtBotError, Conflict, NotFound, ObjectTooLarge, StoreError
+from .errors import ArtBotError, Conflict, NotFound, ObjectTooLarge, StoreError, brief
 
 PARTIAL_DIR = ".partial"
 LOCK_DIR = ".locks"
@@ -41,17 +42,27 @@ class ObjectInfo:
     uses; a directory's ``list`` gives a cheaper one (mtime and size)."""
 
 
+MAX_KEY_BYTES = 1024  # S3's limit on a key, prefix included
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def check_key(key: str) -> str:
-    """Refuse keys that could escape the store root or name its internals."""
+    """Refuse keys that could escape the store root, name its internals, or that a
+    file system or S3 would read differently (NUL and other control characters)."""
     path = PurePosixPath(key)
     if (
         not key
+        or _CONTROL.search(key)
+        or len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES
         or key.startswith("/")
         or "\\" in key
         or any(part in ("", ".", "..") for part in key.split("/"))
         or path.parts[0] in (PARTIAL_DIR, LOCK_DIR)
     ):
-        raise StoreError(f"refusing store key {key!r}: keys are relative paths without '..'")
+        raise StoreError(
+            f"refusing store key {brief(key)}: keys are relative paths without '..' or "
+            "control characters"
+        )
     return key
 
 
