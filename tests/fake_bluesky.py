@@ -1,15 +1,32 @@
 """A fake Bluesky PDS: a real XRPC server on 127.0.0.1.
 
-It serves what the bot uses, with the PDS's rules where they matter:
-``createSession`` checks the app password and counts logins (the real one is
-rate limited), access and refresh tokens are JWTs with an expiry that
-``refreshSession`` rotates, ``uploadBlob`` refuses a body over the PDS's
-upload cap with 413, ``createRecord`` checks the post (text within 300
-graphemes, an images embed whose blob was uploaded by this account, with the
-size and type it was uploaded with, at most 2,000,000 bytes (else
-``BlobTooLarge``), and non-empty alt text) and refuses a record key that is
-already taken, as the real PDS does (with a 500 today). ``getRecord``
-answers ``RecordNotFound`` for a missing key.
+It serves what the bot uses and answers as the real ``@atproto/pds`` 0.5.35
+does (checked against it by ``make test-real``, tests/real/):
+
+- ``createSession`` checks the app password (401 ``AuthenticationRequired``
+  "Invalid identifier or password") and is rate limited as the PDS's
+  ``createSession.js`` says: 30 per 5 minutes and 300 per day per account,
+  with ``RateLimit-Limit``/``-Remaining``/``-Reset`` (epoch seconds)/``-Policy``
+  (``30;w=300``) on every answer and 429 ``RateLimitExceeded`` "Rate Limit
+  Exceeded" plus ``Retry-After`` past the limit;
+- access and refresh tokens are JWTs with an expiry; ``refreshSession``
+  issues new ones and a refresh token may be used again (the PDS allows a
+  reused refresh token within its grace period); an expired access token is
+  400 ``ExpiredToken`` "Token has expired", one the PDS cannot verify (a
+  revoked session, another server's) 400 ``InvalidToken`` "Token could not
+  be verified", none at all 401 ``AuthMissing``;
+- ``uploadBlob`` refuses a body over the PDS's upload cap
+  (``PDS_BLOB_UPLOAD_LIMIT``) with 413 ``PayloadTooLarge`` "request entity
+  too large", sent before the body is read; with ``oversize="reset"`` it
+  resets the connection instead, as the client often sees it;
+- ``createRecord`` checks the post (text within 300 graphemes and 3,000
+  bytes, an images embed whose blob was uploaded by this account with the
+  size and type it was uploaded with, non-empty alt text, self-labels of
+  ``com.atproto.label.defs#selfLabels``); a blob over 2,000,000 bytes is 400
+  ``InvalidRequest`` "Invalid app.bsky.feed.post record: blob too big
+  (maximum 2000000, got N) at $.record.embed.images[0].image"; a record key
+  already taken is 500 ``InternalServerError`` "Internal Server Error";
+- ``getRecord`` answers 400 ``RecordNotFound`` for a missing key.
 
 Failures can be injected per endpoint: an HTTP error, a connection dropped
 before the request is handled, a *lost response* (the work is done, the
@@ -24,6 +41,8 @@ import hashlib
 import itertools
 import json
 import re
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -72,6 +91,9 @@ class Fault:
     times: int = 1
 
 
+SESSION_LIMITS = ((30, 300), (300, 86400))  # createSession: 30 per 5 minutes, 300 per day
+
+
 @dataclass
 class FakeBluesky(LocalServer):
     handle: str = HANDLE
@@ -81,7 +103,9 @@ class FakeBluesky(LocalServer):
     refresh_ttl: float = 90 * 86400.0
     duplicate_status: int = 500  # what createRecord answers for a taken key
     upload_limit: int = 5 * 1024 * 1024  # the PDS's own upload cap: 413 above it
+    oversize: str = "413"  # or "reset": the connection is reset before the 413 arrives
     blob_limit: int = BLOB_LIMIT  # app.bsky.embed.images: createRecord refuses a larger blob
+    offset: float = 0.0  # the fake's clock is time.time() + offset (rate-limit windows)
 
     posts: dict[str, dict[str, Any]] = field(default_factory=dict)  # rkey -> record
     blobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # cid -> meta
@@ -95,6 +119,7 @@ class FakeBluesky(LocalServer):
         self.lock = threading.Lock()
         self._access: dict[str, float] = {}  # token -> expiry
         self._refresh: dict[str, float] = {}
+        self._logins: list[float] = []  # createSession times, for its rate limits
         self._tids = itertools.count(int(time.time() * 1_000_000))
 
     # -- lifecycle ----------------------------------------------------------
@@ -107,6 +132,39 @@ class FakeBluesky(LocalServer):
     def fail(self, method: str, nsid: str, action: str, times: int = 1) -> None:
         with self.lock:
             self.faults.append(Fault(method, nsid, action, times))
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.offset += seconds
+
+    def _login_limit(self) -> tuple[bool, dict[str, str]]:
+        """Count one createSession against both windows; the headers of the tighter one."""
+        now = self.now()
+        self._logins = [t for t in self._logins if t > now - SESSION_LIMITS[-1][1]]
+        headers: dict[str, str] = {}
+        allowed = True
+        for count, window in SESSION_LIMITS:
+            recent = [t for t in self._logins if t > now - window]
+            if len(recent) >= count:
+                allowed = False
+                reset = recent[0] + window
+                headers = {"RateLimit-Limit": str(count), "RateLimit-Remaining": "0",
+                           "RateLimit-Reset": str(int(reset)),
+                           "RateLimit-Policy": f"{count};w={window}",
+                           "Retry-After": str(max(1, int(reset - now)))}  # fmt: skip
+                break
+        if allowed:
+            self._logins.append(now)
+            count, window = SESSION_LIMITS[0]
+            recent = [t for t in self._logins if t > now - window]
+            headers = {"RateLimit-Limit": str(count),
+                       "RateLimit-Remaining": str(count - len(recent)),
+                       "RateLimit-Reset": str(int(recent[0] + window)),
+                       "RateLimit-Policy": f"{count};w={window}"}  # fmt: skip
+        return allowed, headers
 
     def revoke_sessions(self) -> None:
         """Forget every token (as after a password change or a PDS restart)."""
@@ -150,11 +208,13 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def _send(self, status: int, body: Any) -> None:
+        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
@@ -169,7 +229,7 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
             with fake.lock:
                 expiry = fake._access.get(token)
             if expiry is None:
-                return 400, {"error": "ExpiredToken", "message": "Token has been revoked"}
+                return 400, {"error": "InvalidToken", "message": "Token could not be verified"}
             if expiry < time.time():
                 return 400, {"error": "ExpiredToken", "message": "Token has expired"}
             return None
@@ -186,6 +246,9 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
             with fake.lock:
                 fake.requests.append((method, nsid))
             length = int(self.headers.get("Content-Length") or 0)
+            if nsid == "com.atproto.repo.uploadBlob" and length > fake.upload_limit:
+                self._too_large()  # before reading the body, as the PDS does
+                return
             body = self.rfile.read(length) if length else b""
             action = fake._fault(method, nsid)
             if action == "drop":
@@ -201,6 +264,24 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             self._send(*answer)
+
+        def _too_large(self) -> None:
+            """413 without reading the body; or a reset, as a client mid-upload sees it."""
+            self.close_connection = True
+            if fake.oversize == "reset":
+                # Closing with unread data queued makes the kernel send RST.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))  # fmt: skip
+                return
+            self._send(413, {"error": "PayloadTooLarge", "message": "request entity too large"})
+            # Then drain what the client still sends, so that it reads the 413 every time
+            # (left unread, the data makes the close a reset: the other mode, on purpose).
+            remaining = int(self.headers.get("Content-Length") or 0)
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 1 << 16))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
 
         def _route(
             self, method: str, nsid: str, query: dict[str, str], body: bytes
@@ -220,30 +301,38 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
                 return self._create_record(body)
             return 501, {"error": "MethodNotImplemented", "message": f"{nsid} is not served"}
 
-        def _create_session(self, body: bytes) -> tuple[int, Any]:
+        def _create_session(self, body: bytes) -> tuple[int, Any, dict[str, str]]:
+            with fake.lock:  # the limit counts every attempt, a wrong password too
+                allowed, headers = fake._login_limit()
+            if not allowed:
+                return (
+                    429,
+                    {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+                    headers,
+                )
             data = json.loads(body or b"{}")
             if (
                 data.get("identifier") not in (fake.handle, fake.did)
                 or data.get("password") != fake.password
             ):
                 return 401, {"error": "AuthenticationRequired",
-                             "message": "Invalid identifier or password"}  # fmt: skip
+                             "message": "Invalid identifier or password"}, headers  # fmt: skip
             with fake.lock:
                 fake.sessions_created += 1
-                return 200, fake._tokens()
+                return 200, fake._tokens(), headers
 
         def _refresh_session(self) -> tuple[int, Any]:
             token = self._bearer()
             with fake.lock:
-                expiry = fake._refresh.pop(token, None)  # refresh tokens are single use
-                if expiry is None or expiry < time.time():
+                expiry = fake._refresh.get(token)  # a refresh token may be used again
+                if expiry is None:
+                    return 400, {"error": "InvalidToken", "message": "Token could not be verified"}
+                if expiry < time.time():
                     return 400, {"error": "ExpiredToken", "message": "Token has expired"}
                 fake.sessions_refreshed += 1
                 return 200, fake._tokens()
 
         def _upload_blob(self, body: bytes) -> tuple[int, Any]:
-            if len(body) > fake.upload_limit:
-                return 413, {"error": "PayloadTooLarge", "message": "request entity too large"}
             if not body:
                 return 400, {"error": "InvalidRequest", "message": "empty blob"}
             mime = self.headers.get("Content-Type", "application/octet-stream")
@@ -271,11 +360,17 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
                     f"Invalid app.bsky.feed.post record: text must not be longer than "
                     f"{TEXT_LIMIT} graphemes"
                 )
+            if len(text.encode()) > 3000:
+                return self._invalid(
+                    f"Invalid app.bsky.feed.post record: string too big (maximum 3000, got "
+                    f"{len(text.encode())}) at $.record.text"
+                )
+            labels = record.get("labels")
+            if labels is not None and not _self_labels_ok(labels):
+                return self._invalid("Invalid app.bsky.feed.post record: labels")
             if not isinstance(record.get("createdAt"), str):
                 return self._invalid("Invalid app.bsky.feed.post record: createdAt")
             problem = self._check_embed(record.get("embed"))
-            if problem and problem.startswith("This file is too large"):
-                return 400, {"error": "BlobTooLarge", "message": problem}
             if problem:
                 return self._invalid(f"Invalid app.bsky.feed.post record: {problem}")
             with fake.lock:
@@ -287,7 +382,9 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
                         "error": "InternalServerError"
                         if fake.duplicate_status >= 500
                         else "RecordAlreadyExists",
-                        "message": "record already exists",
+                        "message": "Internal Server Error"
+                        if fake.duplicate_status >= 500
+                        else "record already exists",
                     }
                 fake.posts[rkey] = record
             cid = blob_cid(json.dumps(record, sort_keys=True).encode())
@@ -316,8 +413,8 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
                 if blob.get("size") != meta["size"] or blob.get("mimeType") != meta["mimeType"]:
                     return "embed/images/image: blob size or mimeType do not match the upload"
                 if meta["size"] > fake.blob_limit:
-                    return (f"This file is too large. It is {meta['size']} but the maximum "
-                            f"size is {fake.blob_limit}.")  # fmt: skip
+                    return (f"blob too big (maximum {fake.blob_limit}, got {meta['size']}) "
+                            f"at $.record.embed.images[{images.index(image)}].image")  # fmt: skip
                 if not meta["mimeType"].startswith("image/"):
                     return "embed/images/image: blob is not an image"
                 ratio = image.get("aspectRatio")
@@ -343,6 +440,17 @@ def _handler_for(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
 
 
 _ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+SELF_LABELS = "com.atproto.label.defs#selfLabels"
+
+
+def _self_labels_ok(labels: Any) -> bool:
+    """com.atproto.label.defs#selfLabels: at most 10 values of at most 128 bytes."""
+    if not isinstance(labels, dict) or labels.get("$type") != SELF_LABELS:
+        return False
+    values = labels.get("values")
+    return (isinstance(values, list) and len(values) <= 10
+            and all(isinstance(v, dict) and isinstance(v.get("val"), str)
+                    and 0 < len(v["val"].encode()) <= 128 for v in values))  # fmt: skip
 
 
 def _tid_now(fake: FakeBluesky) -> str:

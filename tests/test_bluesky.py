@@ -55,12 +55,14 @@ def painting_image(tmp_path: Path) -> tuple[Painting, Path]:
 
 
 def make(fake: FakeBluesky, *, password: str | None = None, log: io.StringIO | None = None):
-    settings = Settings(store="/tmp/store", platforms=("bluesky",), bluesky_handle=fake.handle,  # noqa: S108
-                        bluesky_pds_url=fake.url)  # fmt: skip
-    secrets = Secrets(
-        env={"BLUESKY_APP_PASSWORD": password or fake.password}, on_secret=register_secret
-    )
-    return create_platform("bluesky", settings, secrets, logger=Logger(log or io.StringIO()))
+    """The platform, built explicitly (as an httpx client is) with what it talks through."""
+    register_secret(password or fake.password)
+    platform = bluesky.Bluesky(fake.handle, password or fake.password, fake.url,
+                               logger=Logger(log or io.StringIO()), sleep=SLEEPS.append)  # fmt: skip
+    return platform
+
+
+SLEEPS: list[float] = []
 
 
 def request_for(platform, painting: Painting, image: Path, slot: str = SLOT, **kw) -> PostRequest:
@@ -221,8 +223,8 @@ def test_an_image_the_pds_itself_refuses_as_too_large_is_media_too_large(paintin
     said = str(info.value)
     if limit == "upload_limit":  # 413 from the upload: our size is named
         assert f"{size:,} bytes" in said and "413" in said
-    else:  # BlobTooLarge from createRecord: the PDS names both
-        assert f"It is {size} but the maximum size is {size - 1}" in said
+    else:  # createRecord: 400 InvalidRequest "... blob too big ...", naming both sizes
+        assert f"blob too big (maximum {size - 1}, got {size})" in said and "400" in said
 
 
 def test_a_duplicate_delivery_finds_the_slots_post(fake, painting_image):
@@ -380,3 +382,64 @@ def test_the_post_url_uses_the_handle_the_pds_reports(painting_image):
                                    logger=Logger(io.StringIO()))  # fmt: skip
         result = platform.publish(request_for(platform, painting, image), pending=None)
         assert result.url == f"https://bsky.app/profile/{fake.handle}/post/{rkey_of(result)}"
+
+
+@pytest.mark.parametrize("oversize", ["413", "reset"])
+def test_an_upload_over_the_pds_cap_is_too_large_however_the_pds_cuts_it(painting_image, oversize):
+    painting, image = painting_image
+    size = image.stat().st_size
+    with FakeBluesky(upload_limit=size - 1, oversize=oversize) as fake:
+        platform = make(fake)
+        with pytest.raises(MediaTooLarge) as info:  # the painting is set aside, not retried
+            platform.publish(request_for(platform, painting, image), pending=None)
+        assert not info.value.retryable and not info.value.outcome_unknown
+        assert f"{size:,}" in str(info.value) and fake.posts == {}
+        uploads = fake.count("com.atproto.repo.uploadBlob")
+        assert uploads == (1 if oversize == "413" else 2)  # a cut is confirmed once
+
+
+def test_one_cut_upload_is_the_network_and_is_tried_again(fake, painting_image):
+    painting, image = painting_image
+    platform = make(fake)
+    fake.fail("POST", "com.atproto.repo.uploadBlob", "drop")  # closed before any answer
+    result = platform.publish(request_for(platform, painting, image), pending=None)
+    assert list(fake.posts) == [rkey_of(result)]
+    assert fake.count("com.atproto.repo.uploadBlob") == 2
+
+
+def test_the_login_limit_names_itself_and_leaves_the_slot_for_later(fake, painting_image):
+    painting, image = painting_image
+    for _ in range(30):  # 30 logins in 5 minutes: every cold start of a crash loop
+        bluesky.forget_sessions()
+        make(fake).session()
+    bluesky.forget_sessions()
+    platform = make(fake)
+    with pytest.raises(RateLimited) as info:
+        platform.publish(request_for(platform, painting, image), pending=None)
+    said = str(info.value)
+    assert "createSession: 30 per 5 minutes" in said and "until" in said and "30;w=300" in said
+    assert info.value.retryable and not info.value.outcome_unknown and fake.posts == {}
+    fake.advance(301)  # a later delivery, after the window
+    platform.publish(request_for(platform, painting, image), pending=None)
+    assert len(fake.posts) == 1
+
+
+def test_labels_become_the_records_self_labels(fake, painting_image):
+    painting, image = painting_image
+    platform = make(fake)
+    platform.publish(request_for(platform, painting, image, labels=("nudity",)), pending=None)
+    platform.publish(request_for(platform, painting, image, slot="2026-11-26T18:00:00Z"),
+                     pending=None)  # fmt: skip
+    labelled, plain = (fake.posts[k] for k in sorted(fake.posts))
+    assert labelled["labels"]["$type"] == "com.atproto.label.defs#selfLabels"
+    assert [v["val"] for v in labelled["labels"]["values"]] == ["nudity"]
+    assert "labels" not in plain  # nothing marked unless the bot means it
+
+
+def test_an_unverifiable_token_logs_in_again(fake, painting_image):
+    painting, image = painting_image
+    platform = make(fake)
+    platform.session()
+    fake.revoke_sessions()  # the PDS now answers 400 InvalidToken
+    platform.publish(request_for(platform, painting, image), pending=None)
+    assert fake.sessions_created == 2 and len(fake.posts) == 1

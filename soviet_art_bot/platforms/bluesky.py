@@ -1,12 +1,14 @@
 """Bluesky, through the atproto SDK (its ``atproto_client`` package).
 
 **Sessions.** ``com.atproto.server.createSession`` is rate limited (30 per 5
-minutes, 300 per day per account), so the bot logs in once per warm container
+minutes, 300 per day per account; a 429 names the limit and when it resets,
+and leaves the slot for a later delivery), so the bot logs in once per warm container
 and keeps the logged-in client: in the platform object, and in a module-level
 cache keyed by handle and PDS so that a platform built again in the same
 container reuses it too. The SDK refreshes the access token by itself before
 it expires (``refreshSession``); if the PDS still answers that the token has
-expired or was revoked, the bot logs in again once and repeats the request.
+expired (``ExpiredToken``) or cannot be verified (``InvalidToken``, e.g. after
+the session was revoked), the bot logs in again once and repeats the request.
 
 **Exactly once per slot.** The post's record key is derived from the slot: a
 valid TID whose timestamp is the slot's time. ``createRecord`` with the same
@@ -19,9 +21,12 @@ key cannot make a second post (the PDS refuses an existing key), so:
   answer was lost, or by this one), and it is reported instead of an error.
 
 **Images.** An image over 2,000,000 bytes is refused before upload with
-:class:`~soviet_art_bot.errors.MediaTooLarge` (so is one the PDS itself
-refuses as too large): the bot sets that painting aside for Bluesky and
-posts another. The aspect ratio comes from the catalog's width and height, or from a sniff of
+:class:`~soviet_art_bot.errors.MediaTooLarge`, and so is one the PDS itself
+refuses, whichever way it answers: 413 ``PayloadTooLarge`` on the upload
+(sent while the body is still being written, so the client often sees a
+broken pipe or a reset instead: an upload cut that way twice in a row is
+taken as that 413), or 400 ``InvalidRequest`` "... blob too big ..." on the
+record. The bot sets that painting aside for Bluesky and posts another. The aspect ratio comes from the catalog's width and height, or from a sniff of
 the image header (:func:`soviet_art_bot.media.image_size`: JPEG, PNG, GIF,
 WebP) so the Lambda needs no image library.
 
@@ -34,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,9 +63,11 @@ from ..errors import (
 )
 from ..log import Logger
 from ..media import image_size
+from ..net import Deadline, GaveUp, RetryPolicy, TryAgain, may_have_arrived, retry
 from .base import Platform, PostRequest, PostResult, pending_stays_unknown
 
 TEXT_LIMIT = 300  # graphemes
+TEXT_BYTES = 3000  # app.bsky.feed.post text maxLength (UTF-8 bytes)
 BLOB_LIMIT = 2_000_000  # bytes, app.bsky.embed.images
 COLLECTION = "app.bsky.feed.post"
 REQUEST_TIMEOUT = 30.0
@@ -69,6 +77,11 @@ _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 _URL = re.compile(r"https?://[^\s]+", re.IGNORECASE)
 _AUTH_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"}
+# The PDS's "too big" answers: 400 InvalidRequest "... blob too big (maximum N, got M) ..."
+# on the record (older PDSes: BlobTooLarge "This file is too large"), 413 on the upload.
+_TOO_BIG = re.compile(r"blob too big|too large", re.IGNORECASE)
+# An upload cut while its body is sent is tried once more: cut again, it is the PDS's 413.
+UPLOAD_CUT_POLICY = RetryPolicy(attempts=2, base=0.5, cap=1.0, max_retry_after=0.0)
 
 
 @dataclass
@@ -166,6 +179,7 @@ class Bluesky(Platform):
         logger: Logger | None = None,
         client_factory: Callable[[str], Any] | None = None,
         timeout: float = REQUEST_TIMEOUT,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(logger=logger)
         self.handle = handle.strip().lstrip("@")
@@ -173,6 +187,7 @@ class Bluesky(Platform):
         self.pds_url = pds_url.rstrip("/")
         self._client_factory = client_factory
         self._timeout = timeout
+        self._sleep = sleep
         self._login_state: _Login | None = None
         self._lock = threading.Lock()
 
@@ -241,18 +256,24 @@ class Bluesky(Platform):
             _sessions.pop(self._key, None)
 
     def _with_session(
-        self, action: str, call: Callable[[Any], Any], *, creating: bool = False
+        self,
+        action: str,
+        call: Callable[[Any], Any],
+        *,
+        creating: bool = False,
+        upload: bool = False,
     ) -> Any:
         """Run ``call(client)``; if the PDS says the session is dead, log in again once."""
         client = self.session()
+        kinds = {"creating": creating, "upload": upload}
         try:
-            return self._call(action, lambda: call(client), creating=creating, retry_auth=True)
+            return self._call(action, lambda: call(client), retry_auth=True, **kinds)
         except _SessionExpired:
             self.logger.warning("bluesky_session", outcome="expired", action=action)
             with self._lock:
                 self._drop_session()
             client = self.session()
-            return self._call(action, lambda: call(client), creating=creating)
+            return self._call(action, lambda: call(client), **kinds)
 
     # -- the platform interface ---------------------------------------------
 
@@ -265,11 +286,11 @@ class Bluesky(Platform):
 
     def _publish(self, request: PostRequest, pending: dict[str, Any] | None) -> PostResult:
         data = request.image_path.read_bytes()
-        if grapheme_length(request.text) > TEXT_LIMIT:
+        if grapheme_length(request.text) > TEXT_LIMIT or len(request.text.encode()) > TEXT_BYTES:
             raise PlatformError(
                 self.name,
                 f"the text for painting {request.painting.id} is longer than {TEXT_LIMIT} "
-                "graphemes; this is a bug in the caption code",
+                f"graphemes or {TEXT_BYTES:,} bytes; this is a bug in the caption code",
             )
         rkey = record_key(request.slot)
         # No request may outlive the invocation's deadline.
@@ -284,10 +305,7 @@ class Bluesky(Platform):
                 return existing
             self._check_size(request, data)
         with self.logger.timed("bluesky_blob", painting_id=request.painting.id) as extra:
-            upload = self._with_session(
-                f"upload the image ({len(data):,} bytes)",
-                lambda c: _upload_blob(c, data, request.mime_type, timeout),
-            )
+            upload = self._upload(request, data, timeout)
             extra["bytes"] = len(data)
         record = self._record(request, upload.blob, data)
         with self.logger.timed("bluesky_post", slot=request.slot, rkey=rkey,
@@ -317,6 +335,45 @@ class Bluesky(Platform):
 
     # -- steps ----------------------------------------------------------------
 
+    def _upload(self, request: PostRequest, data: bytes, timeout: float) -> Any:
+        """``uploadBlob``; a body cut off twice while being sent is the PDS's 413.
+
+        A PDS answers an upload over its cap with 413 before reading the
+        body, and closes; the client, still writing, often sees a broken pipe
+        or a reset instead of the answer. One such cut may be the network, so
+        the upload (idempotent: a blob is named by its hash) is tried once
+        more; cut the same way again, the image is too large for this PDS.
+        """
+        action = f"upload the image ({len(data):,} bytes)"
+
+        def attempt(per_try: Deadline) -> Any:
+            limit = max(1.0, min(timeout, per_try.remaining()))
+            try:
+                return self._with_session(
+                    action, lambda c: _upload_blob(c, data, request.mime_type, limit), upload=True
+                )
+            except _UploadCut as cut:
+                raise TryAgain(cut.detail) from None
+
+        try:
+            return retry(attempt, policy=UPLOAD_CUT_POLICY, deadline=Deadline(request.remaining()),
+                         per_attempt=timeout, sleep=self._sleep)  # fmt: skip
+        except GaveUp as exc:
+            if exc.attempts < UPLOAD_CUT_POLICY.attempts:  # no time left to confirm
+                raise PlatformError(
+                    self.name,
+                    f"{self.pds_url} closed the connection while receiving the image "
+                    f"({exc.last.reason}) when trying to {action}; a retry will try again",
+                    retryable=True,
+                ) from None
+            raise MediaTooLarge(
+                self.name,
+                f"{self.pds_url} closed the connection twice while receiving the "
+                f"{len(data):,}-byte image of painting {request.painting.id} "
+                f"({exc.last.reason}), as a PDS answers an upload over its size limit (413 "
+                "before reading the body); setting it aside for Bluesky",
+            ) from None
+
     def _check_size(self, request: PostRequest, data: bytes) -> None:
         if len(data) > BLOB_LIMIT:
             raise MediaTooLarge(
@@ -342,11 +399,17 @@ class Bluesky(Platform):
             ),
         )
         facets = link_facets(request.text)
+        labels = None
+        if request.labels:  # the record's self-labels: how Bluesky marks a post sensitive
+            labels = models.ComAtprotoLabelDefs.SelfLabels(
+                values=[models.ComAtprotoLabelDefs.SelfLabel(val=v) for v in request.labels]
+            )
         return models.AppBskyFeedPost.Record(
             text=request.text,
             created_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             embed=models.AppBskyEmbedImages.Main(images=[image]),
             facets=[models.AppBskyRichtextFacet.Main.model_validate(f) for f in facets] or None,
+            labels=labels,
         )
 
     def _find(self, rkey: str, timeout: float) -> PostResult | None:
@@ -378,17 +441,19 @@ class Bluesky(Platform):
         creating: bool = False,
         login: bool = False,
         retry_auth: bool = False,
+        upload: bool = False,
     ) -> Any:
         """Run one SDK call, turning its errors into the bot's."""
         from atproto_client import exceptions as aexc
 
         try:
             return call()
-        except aexc.RateLimitExceededError:
+        except aexc.RateLimitExceededError as exc:
             what = "logins (createSession: 30 per 5 minutes, 300 per day)" if login else "requests"
             raise RateLimited(
                 self.name,
-                f"{self.pds_url} is rate limiting this account's {what}; could not {action}",
+                f"{self.pds_url} is rate limiting this account's {what}{_reset(exc)}; could not "
+                f"{action}; the slot is left for a later delivery",
                 status=429,
                 retryable=True,
             ) from None
@@ -421,12 +486,14 @@ class Bluesky(Platform):
                     status=status,
                 ) from None
             if status is None:  # transport failure: no answer at all
+                if upload and may_have_arrived(exc):
+                    raise _UploadCut(_transport_detail(exc)) from None
                 raise PlatformError(
                     self.name,
                     f"could not reach {self.pds_url} to {action} "
                     f"({_transport_detail(exc)}); a retry will try again",
                     retryable=True,
-                    outcome_unknown=creating and _may_have_arrived(exc),
+                    outcome_unknown=creating and may_have_arrived(exc),
                 ) from None
             if status >= 500 or status in (408, 409, 502):
                 raise PlatformError(
@@ -437,7 +504,7 @@ class Bluesky(Platform):
                     retryable=True,
                     outcome_unknown=creating,
                 ) from None
-            if status == 413 or error == "BlobTooLarge":
+            if status == 413 or error == "BlobTooLarge" or _TOO_BIG.search(_message(exc)):
                 raise MediaTooLarge(
                     self.name,
                     f"{self.pds_url} refused the image as too large ({status} "
@@ -467,13 +534,14 @@ class Bluesky(Platform):
 
             if not isinstance(exc, httpx.TransportError):
                 raise
+            if upload and may_have_arrived(exc):
+                raise _UploadCut(type(exc).__name__) from None
             raise PlatformError(
                 self.name,
                 f"lost the connection to {self.pds_url} when trying to {action} "
                 f"({type(exc).__name__}); a retry will try again",
                 retryable=True,
-                outcome_unknown=creating
-                and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)),
+                outcome_unknown=creating and may_have_arrived(exc),
             ) from None
 
 
@@ -498,6 +566,27 @@ def _upload_blob(client: Any, data: bytes, mime_type: str, timeout: float) -> An
 
 class _SessionExpired(Exception):
     """The PDS no longer accepts the session: log in again and repeat the request."""
+
+
+class _UploadCut(Exception):
+    """The connection broke while an upload's body was being sent (maybe the PDS's 413)."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+def _reset(exc: Any) -> str:
+    """' until HH:MM:SS UTC (limit N;w=S)' from the PDS's RateLimit-* headers, if given."""
+    response = getattr(exc, "response", None)
+    headers = {str(k).lower(): v for k, v in (getattr(response, "headers", None) or {}).items()}
+    try:
+        reset = int(headers.get("ratelimit-reset", ""))
+    except ValueError:
+        return ""
+    policy = headers.get("ratelimit-policy")
+    until = time.strftime("%H:%M:%S UTC", time.gmtime(reset))
+    return f" until {until}" + (f" (policy {policy})" if policy else "")
 
 
 def _status(exc: Any) -> int | None:
@@ -526,25 +615,7 @@ def _transport_detail(exc: BaseException) -> str:
     return type(cause).__name__ if cause is not None else type(exc).__name__
 
 
-def _may_have_arrived(exc: BaseException) -> bool:
-    """False only when no connection was made (nothing can have been created)."""
-    cause = exc.__cause__ or exc.__context__
-    try:
-        import httpx
-    except ImportError:  # pragma: no cover - atproto depends on httpx
-        return True
-    return not isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout))
-
-
-def create(
-    settings: Settings,
-    secrets: Secrets,
-    *,
-    logger: Logger,
-    bluesky_client_factory: Callable[[str], Any] | None = None,
-    bluesky_timeout: float | None = None,
-    **_: Any,
-) -> Bluesky:
+def create(settings: Settings, secrets: Secrets, *, logger: Logger, **_: Any) -> Bluesky:
     """Check the settings and the app password are there; no request is made yet."""
     if not settings.bluesky_handle:
         raise ConfigError(
@@ -559,6 +630,4 @@ def create(
         password,
         settings.bluesky_pds_url,
         logger=logger,
-        client_factory=bluesky_client_factory,
-        timeout=bluesky_timeout or REQUEST_TIMEOUT,
     )
