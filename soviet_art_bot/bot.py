@@ -39,6 +39,7 @@ from .errors import (
     DuplicateContent,
     ImageError,
     NotFound,
+    NotRegularFile,
     ObjectTooLarge,
     PlatformError,
     PostIncomplete,
@@ -136,7 +137,7 @@ class ImageFetcher:
                 size = self.store.download(painting.image, dest, max_bytes=MAX_IMAGE_BYTES)
             except NotFound:
                 raise ImageError(f"image {where} of painting {painting.id} is missing") from None
-            except ObjectTooLarge as exc:
+            except (ObjectTooLarge, NotRegularFile) as exc:
                 raise ImageError(f"image of painting {painting.id}: {exc}") from None
             # any other StoreError (throttling, access denied) is not the painting's fault:
             # it propagates, and Lambda's retry tries the same painting again

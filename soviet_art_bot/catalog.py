@@ -193,7 +193,7 @@ class CatalogIndex:
         shard = self._shards.get(shard_no)
         if shard is None:
             shard = safejson.loads(
-                self.store.read(key),
+                self.store.read(key, max_bytes=MAX_INDEX_BYTES),
                 name=self.store.describe(key),
                 fix=_INDEX_FIX,
                 error=CatalogError,
@@ -283,14 +283,14 @@ def load_index(store: Store, *, validate: bool = False) -> CatalogIndex:
     prefix = f"{INDEX_PREFIX}/{_fingerprint(info.etag)}"
     manifest_key = f"{prefix}/manifest.json"
     damaged = None
-    stored = store.read_versioned(manifest_key)
+    stored = store.read_versioned(manifest_key, max_bytes=MAX_INDEX_BYTES)
     if stored is not None:
         manifest = _manifest(stored[0], store.describe(manifest_key))
         if manifest is None:  # derived data: rebuild it from the catalog
             damaged = stored[1]
         elif not validate:
             return CatalogIndex(store, prefix, *manifest)
-    current = store.read_versioned(CATALOG_KEY)
+    current = store.read_versioned(CATALOG_KEY, max_bytes=MAX_CATALOG_BYTES)
     if current is None:
         raise CatalogError(f"{store.describe(CATALOG_KEY)} vanished while being read; retry")
     data, etag = current

@@ -12,6 +12,7 @@ alarms see it.
      +-- StoreError             the store could not be read or written
      |    +-- NotFound          an object the bot needs is not there
      |    +-- ObjectTooLarge    an object is over the size the reader accepts
+     |    +-- NotRegularFile    a directory store's key is a link, FIFO, device, ...
      |    +-- Conflict          a compare-and-swap lost a race (retry it)
      +-- CatalogError           catalog.json is not a valid v1 catalog
      +-- StateError             a state file (ledger, slot record) is damaged
@@ -74,6 +75,10 @@ class NotFound(StoreError):
 
 class ObjectTooLarge(StoreError):
     """An object is larger than the caller is willing to read."""
+
+
+class NotRegularFile(StoreError):
+    """A directory store's key names a link, FIFO, device or directory: never read."""
 
 
 class Conflict(StoreError):

@@ -180,7 +180,7 @@ def _check_aside(where: str, entry: Any) -> None:
 
 
 def read_ledger(store: Store) -> tuple[Ledger, str | None]:
-    current = store.read_versioned(LEDGER_KEY)
+    current = store.read_versioned(LEDGER_KEY, max_bytes=MAX_LEDGER_BYTES)
     if current is None:
         return Ledger(), None
     return Ledger.from_json(current[0]), current[1]

@@ -349,7 +349,7 @@ def _lease(value: Any, where: str) -> Lease | None:
 def read_slot(store: Store, slot: datetime) -> SlotRecord | None:
     """The record of ``slot``, or None if the slot was never started."""
     key = slot_key(slot)
-    current = store.read_versioned(key)
+    current = store.read_versioned(key, max_bytes=MAX_RECORD_BYTES)
     return None if current is None else SlotRecord.from_json(current[0], store.describe(key))
 
 
@@ -423,7 +423,7 @@ class SlotLease:
         """
         waiting = False
         while True:
-            current = self.store.read_versioned(self.key)
+            current = self.store.read_versioned(self.key, max_bytes=MAX_RECORD_BYTES)
             if current is None:
                 record = create()
                 record.lease = self._new_lease()

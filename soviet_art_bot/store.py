@@ -12,12 +12,13 @@ two quick writes apart).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
 import re
-import shutil
-import tempfile
+import secrets
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,10 +26,39 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from .config import AWS_SETUP_ERRORS, check_store_url
-from .errors import ArtBotError, Conflict, NotFound, ObjectTooLarge, StoreError, brief
+from .errors import (
+    ArtBotError,
+    Conflict,
+    NotFound,
+    NotRegularFile,
+    ObjectTooLarge,
+    StoreError,
+    brief,
+)
 
 PARTIAL_DIR = ".partial"
 LOCK_DIR = ".locks"
+_CHUNK = 1 << 20
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused right after)
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, for messages."""
+    for test, name in (
+        (stat.S_ISLNK, "symbolic link"),
+        (stat.S_ISDIR, "directory"),
+        (stat.S_ISFIFO, "FIFO (named pipe)"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+    ):
+        if test(mode):
+            return name
+    return "special file"
 
 
 @dataclass(frozen=True)
@@ -72,11 +102,12 @@ class Store(ABC):
     url: str
 
     @abstractmethod
-    def read(self, key: str) -> bytes:
-        """The object's bytes; :class:`NotFound` if absent."""
+    def read(self, key: str, *, max_bytes: int | None = None) -> bytes:
+        """The object's bytes; :class:`NotFound` if absent, :class:`ObjectTooLarge`
+        once more than ``max_bytes`` were read."""
 
     @abstractmethod
-    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+    def read_versioned(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, str] | None:
         """The object's bytes and etag, or None if absent (for compare-and-swap)."""
 
     @abstractmethod
@@ -120,14 +151,111 @@ class Store(ABC):
 
 
 class DirStore(Store):
-    """A collection in a local directory."""
+    """A collection in a local directory.
+
+    Nothing outside the root is ever read or written: every path below the
+    root is opened one component at a time relative to its parent's file
+    descriptor with ``O_NOFOLLOW``, so a symbolic link anywhere in a key (an
+    image linked to ``/etc/passwd``, an ``images`` folder linked elsewhere) is
+    refused, never followed; and only regular files are read, so a FIFO or a
+    device (``/dev/zero``) cannot hang a read or feed it without end. The
+    root itself may be a link: that is the operator's choice of directory.
+    """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).expanduser()
         self.url = str(self.root)
 
-    def _path(self, key: str) -> Path:
-        return self.root.joinpath(*check_key(key).split("/"))
+    # -- confined paths ------------------------------------------------------
+
+    def _open_dir(self, key: str, parts: list[str], *, create: bool = False) -> int:
+        """A descriptor of the directory ``root/parts...``, following no link below root.
+
+        ``key`` is what the caller is after, for messages.
+        """
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for depth, part in enumerate(parts, 1):
+                if create:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, 0o777, dir_fd=fd)
+                try:
+                    child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except OSError as exc:
+                    raise self._not_a_folder(key, parts[:depth], exc, create) from None
+                os.close(fd)
+                fd = child
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _not_a_folder(self, key: str, parts: list[str], exc: OSError, create: bool) -> Exception:
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+            return exc
+        path = self.root.joinpath(*parts)
+        try:
+            kind = _kind(os.lstat(path).st_mode)
+        except OSError:
+            return exc
+        if kind == "symbolic link" or create:
+            return self._not_regular(key, kind, path, expected="folder")
+        return NotFound(key, self.describe(key))  # a file where a folder would be
+
+    def _open_file(self, key: str) -> int:
+        """A descriptor of the regular file at ``key``; refuses links, FIFOs, devices."""
+        *dirs, name = check_key(key).split("/")
+        try:
+            parent = self._open_dir(key, dirs)
+            try:
+                fd = os.open(name, _FILE_FLAGS, dir_fd=parent)
+            finally:
+                os.close(parent)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(key, self.describe(key)) from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise self._not_regular(key, "symbolic link") from None
+            raise StoreError(
+                f"cannot read {self.describe(key)}: {exc.strerror or exc}; check that "
+                f"{self.root} is a directory this user can read"
+            ) from None
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise self._not_regular(key, _kind(mode))
+        return fd
+
+    def _not_regular(
+        self, key: str, kind: str, path: Path | None = None, *, expected: str = "regular file"
+    ) -> NotRegularFile:
+        where = "" if path is None else f" ({path} is one)"
+        fix = (
+            "the store never follows links: put the file itself there (copy it, do not link it)"
+            if kind == "symbolic link"
+            else f"replace it with a {expected}"
+        )
+        return NotRegularFile(
+            f"refusing {self.describe(key)}: it is a {kind}{where}, not a {expected} inside "
+            f"the store; {fix}"
+        )
+
+    def _read_fd(
+        self, fd: int, key: str, max_bytes: int | None, sink: Callable[[bytes], Any]
+    ) -> int:
+        """Feed the file to ``sink`` in chunks, counting what is actually read."""
+        total = 0
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            while chunk := fh.read(_CHUNK):
+                total += len(chunk)
+                if max_bytes is not None and total > max_bytes:
+                    raise ObjectTooLarge(
+                        f"{self.describe(key)} is over {max_bytes:,} bytes; it cannot be read"
+                    )
+                sink(chunk)
+        return total
 
     @contextlib.contextmanager
     def _os_errors(self, action: str, key: str) -> Iterator[None]:
@@ -142,68 +270,78 @@ class DirStore(Store):
 
     def _atomic(self, key: str, fill: Callable[[IO[bytes]], None]) -> None:
         """Write through a temporary file under .partial/, then rename it into place."""
+        *dirs, name = check_key(key).split("/")
         with self._os_errors("write", key):
-            tmpdir = self.root / PARTIAL_DIR
-            tmpdir.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(dir=tmpdir, prefix=key.replace("/", "_") + ".")
+            tmpdir = self._open_dir(key, [PARTIAL_DIR], create=True)
             try:
-                with os.fdopen(fd, "wb") as tmp:
-                    fill(tmp)
-                    tmp.flush()
-                    os.fsync(tmp.fileno())
-                dest = self._path(key)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp_name, dest)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
-                raise
+                tmp_name = f"{name[:80]}.{secrets.token_hex(8)}"
+                fd = os.open(tmp_name, _NEW_FILE_FLAGS, 0o600, dir_fd=tmpdir)
+                try:
+                    with os.fdopen(fd, "wb") as tmp:
+                        fill(tmp)
+                        tmp.flush()
+                        os.fsync(tmp.fileno())
+                    parent = self._open_dir(key, dirs, create=True)
+                    try:
+                        os.replace(tmp_name, name, src_dir_fd=tmpdir, dst_dir_fd=parent)
+                    finally:
+                        os.close(parent)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp_name, dir_fd=tmpdir)
+                    raise
+            finally:
+                os.close(tmpdir)
 
     @contextlib.contextmanager
     def _locked(self, key: str) -> Iterator[None]:
-        lockdir = self.root / LOCK_DIR
         # 256 lock files at most, shared by keys with the same hash prefix: the
         # locks never pile up, and two keys rarely wait for each other.
         name = hashlib.sha256(key.encode()).hexdigest()[:2] + ".lock"
         with self._os_errors("lock", key):
-            lockdir.mkdir(parents=True, exist_ok=True)
-            fh = open(lockdir / name, "a+b")  # noqa: SIM115 - closed below
-        with fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            lockdir = self._open_dir(key, [LOCK_DIR], create=True)
+            try:
+                fd = os.open(name, _LOCK_FLAGS, 0o600, dir_fd=lockdir)
+            finally:
+                os.close(lockdir)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     @staticmethod
     def _etag(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
 
-    def read(self, key: str) -> bytes:
-        try:
-            return self._path(key).read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            raise NotFound(key, self.describe(key)) from None
-        except OSError as exc:
-            raise StoreError(f"cannot read {self.describe(key)}: {exc.strerror}") from None
+    # -- the Store interface ---------------------------------------------------
 
-    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+    def read(self, key: str, *, max_bytes: int | None = None) -> bytes:
+        parts: list[bytes] = []
+        fd = self._open_file(key)
+        with self._os_errors("read", key):
+            self._read_fd(fd, key, max_bytes, parts.append)
+        return b"".join(parts)
+
+    def read_versioned(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, str] | None:
         try:
-            data = self.read(key)
+            data = self.read(key, max_bytes=max_bytes)
         except NotFound:
             return None
         return data, self._etag(data)
 
     def head(self, key: str) -> ObjectInfo | None:
-        path = self._path(key)
+        try:
+            fd = self._open_file(key)
+        except NotFound:
+            return None
+        digest = hashlib.sha256()
         with self._os_errors("read", key):
-            if not path.is_file():
-                return None
-            digest = hashlib.sha256()
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-            return ObjectInfo(key, path.stat().st_size, digest.hexdigest())
+            size = self._read_fd(fd, key, None, digest.update)
+        return ObjectInfo(key, size, digest.hexdigest())
 
     def write(self, key: str, data: bytes, *, content_type: str | None = None) -> str:
         self._atomic(key, lambda tmp: tmp.write(data))
@@ -222,7 +360,7 @@ class DirStore(Store):
 
         def fill(tmp: IO[bytes]) -> None:
             with open(path, "rb") as src:
-                for chunk in iter(lambda: src.read(1 << 20), b""):
+                for chunk in iter(lambda: src.read(_CHUNK), b""):
                     digest.update(chunk)
                     tmp.write(chunk)
 
@@ -230,19 +368,17 @@ class DirStore(Store):
         return digest.hexdigest()
 
     def download(self, key: str, dest: Path, *, max_bytes: int | None = None) -> int:
-        src = self._path(key)
+        fd = self._open_file(key)
         try:
-            size = src.stat().st_size
-            if max_bytes is not None and size > max_bytes:
-                raise ObjectTooLarge(f"{self.describe(key)} is {size} bytes, over {max_bytes}")
-            shutil.copyfile(src, dest)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise NotFound(key, self.describe(key)) from None
-        except OSError as exc:
-            raise StoreError(f"cannot read {self.describe(key)}: {exc.strerror}") from None
-        return size
+            with open(dest, "wb") as out, self._os_errors("read", key):
+                return self._read_fd(fd, key, max_bytes, out.write)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(dest)
+            raise
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Regular files only: a link or a FIFO is not an object of this store."""
         if not self.root.is_dir():
             return
         for dirpath, dirnames, filenames in os.walk(self.root):
@@ -254,22 +390,36 @@ class DirStore(Store):
             for name in sorted(filenames):
                 key = f"{rel_dir}/{name}" if rel_dir else name
                 if key.startswith(prefix):
-                    st = os.stat(os.path.join(dirpath, name))
-                    yield ObjectInfo(key, st.st_size, f"{st.st_mtime_ns:x}-{st.st_size:x}")
+                    try:
+                        st = os.lstat(os.path.join(dirpath, name))
+                    except FileNotFoundError:
+                        continue  # removed while listing
+                    if stat.S_ISREG(st.st_mode):
+                        yield ObjectInfo(key, st.st_size, f"{st.st_mtime_ns:x}-{st.st_size:x}")
 
     def delete(self, key: str) -> None:
+        *dirs, name = check_key(key).split("/")
         with self._os_errors("delete", key), contextlib.suppress(FileNotFoundError):
-            self._path(key).unlink()
+            parent = self._open_dir(key, dirs)
+            try:
+                os.unlink(name, dir_fd=parent)
+            finally:
+                os.close(parent)
 
     def clean_partials(self) -> int:
         """Remove temporary files a killed writer left behind; returns how many."""
-        tmpdir = self.root / PARTIAL_DIR
         count = 0
-        if tmpdir.is_dir():
-            for item in tmpdir.iterdir():
+        try:
+            tmpdir = self._open_dir(PARTIAL_DIR, [PARTIAL_DIR])
+        except OSError:
+            return 0
+        try:
+            for name in os.listdir(tmpdir):
                 with contextlib.suppress(OSError):
-                    item.unlink()
+                    os.unlink(name, dir_fd=tmpdir)
                     count += 1
+        finally:
+            os.close(tmpdir)
         return count
 
 
@@ -320,22 +470,26 @@ class S3Store(Store):
             )
         return StoreError(f"cannot {action} {self.describe(key)}: {code}")
 
-    def read(self, key: str) -> bytes:
+    def _get(self, key: str, max_bytes: int | None) -> tuple[bytes, str]:
+        """The body (at most ``max_bytes``, counted as read) and ETag of ``key``."""
         try:
             resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-            return resp["Body"].read()
+            body = resp["Body"].read() if max_bytes is None else resp["Body"].read(max_bytes + 1)
         except Exception as exc:
             raise self._error(exc, key, "read") from None
+        if max_bytes is not None and len(body) > max_bytes:
+            resp["Body"].close()
+            raise ObjectTooLarge(f"{self.describe(key)} is over {max_bytes:,} bytes")
+        return body, resp["ETag"]
 
-    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+    def read(self, key: str, *, max_bytes: int | None = None) -> bytes:
+        return self._get(key, max_bytes)[0]
+
+    def read_versioned(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, str] | None:
         try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-            return resp["Body"].read(), resp["ETag"]
-        except Exception as exc:
-            err = self._error(exc, key, "read")
-            if isinstance(err, NotFound):
-                return None
-            raise err from None
+            return self._get(key, max_bytes)
+        except NotFound:
+            return None
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
@@ -393,16 +547,23 @@ class S3Store(Store):
         written = 0
         try:
             with open(dest, "wb") as fh:
-                for chunk in resp["Body"].iter_chunks(1 << 20):
+                for chunk in resp["Body"].iter_chunks(_CHUNK):
                     written += len(chunk)
+                    if max_bytes is not None and written > max_bytes:  # whatever it declared
+                        resp["Body"].close()
+                        raise ObjectTooLarge(
+                            f"{self.describe(key)} is over {max_bytes:,} bytes; it cannot be read"
+                        )
                     fh.write(chunk)
+        except ObjectTooLarge:
+            raise
         except Exception as exc:
             raise self._error(exc, key, "read") from None
         return written
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        if ".." in prefix.split("/") or prefix.startswith("/"):
-            raise StoreError(f"refusing store prefix {prefix!r}")
+        if ".." in prefix.split("/") or prefix.startswith("/") or _CONTROL.search(prefix):
+            raise StoreError(f"refusing store prefix {brief(prefix)}")
         base = f"{self.prefix}/" if self.prefix else ""
         full = base + prefix
         strip = len(self.prefix) + 1 if self.prefix else 0

@@ -315,4 +315,4 @@ def test_an_image_that_is_a_directory_is_set_aside(dir_store, tmp_path):
     bot = make_bot(dir_store, tmp_path)
     results = [bot.post(SLOT), bot.post(SLOT + timedelta(hours=6))]
     assert {r["painting"]["id"] for r in results} == {good.id}
-    assert "is missing" in read_ledger(dir_store)[0].set_aside["*"][bad.id]["reason"]
+    assert "it is a directory" in read_ledger(dir_store)[0].set_aside["*"][bad.id]["reason"]
