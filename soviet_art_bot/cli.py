@@ -8,6 +8,7 @@ Options override the environment, which overrides the defaults.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -73,6 +74,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_store(check)
 
+    thumbs = sub.add_parser(
+        "thumbs",
+        help="make the gallery's thumbnails and colour palettes",
+        description="Make a thumbnail (480 px) and a 5-colour palette for every painting of "
+        "the catalog whose image is new or changed, under thumbs/ in the store. The scrape "
+        "runs this at its end; run it yourself after writing a catalog by hand.",
+    )
+    _add_store(thumbs)
+    thumbs.add_argument("--force", action="store_true", help="recompute every one")
+    thumbs.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    gallery = sub.add_parser(
+        "gallery",
+        help="render the static gallery of everything posted",
+        description="Render index.html, one page per month and palettes.html from the slot "
+        "records, into gallery/ in the store or --out.",
+    )
+    _add_store(gallery)
+    gallery.add_argument(
+        "--out", help="a directory or s3://BUCKET/PREFIX (default: gallery/ in the store)"
+    )
+    gallery.add_argument(
+        "--rebuild", action="store_true", help="read every slot record again, even unchanged ones"
+    )
+    gallery.add_argument("--json", action="store_true", help="print the summary as JSON")
+
     sample = sub.add_parser(
         "sample",
         help="write a small sample collection (generated images) to a store",
@@ -129,6 +156,10 @@ def _scrape(args: argparse.Namespace) -> int:
     )
     for line in summary.lines():
         print(line)
+    from .gallery.thumbs import make_thumbs
+
+    for line in make_thumbs(store).lines():
+        print(line)
     if not summary.ok:
         print(
             f"Error: {len(summary.failed)} painting(s) could not be fetched after retries: "
@@ -150,6 +181,30 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _thumbs(args: argparse.Namespace) -> int:
+    from .gallery.thumbs import make_thumbs
+    from .store import open_store
+
+    summary = make_thumbs(open_store(_store_url(args.store)), force=args.force)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(summary), ensure_ascii=False))
+    else:
+        print("\n".join(summary.lines()))
+    return 0
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    from .gallery.site import build
+    from .store import open_store
+
+    summary = build(open_store(_store_url(args.store)), args.out, rebuild=args.rebuild)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(summary), ensure_ascii=False))
+    else:
+        print("\n".join(summary.lines()))
+    return 0
+
+
 def _sample(args: argparse.Namespace) -> int:
     from .sample import write_sample
     from .store import open_store
@@ -160,7 +215,8 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"post": _post, "scrape": _scrape, "check": _check, "sample": _sample}
+COMMANDS = {"post": _post, "scrape": _scrape, "check": _check, "sample": _sample,
+            "thumbs": _thumbs, "gallery": _gallery}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

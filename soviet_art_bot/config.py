@@ -22,6 +22,7 @@ ENV_OUTBOX_DIR = "ART_BOT_OUTBOX_DIR"
 ENV_NO_REPEAT_DAYS = "ART_BOT_NO_REPEAT_DAYS"
 ENV_SSM_PATH = "ART_BOT_SSM_PATH"
 ENV_POST_LINK = "ART_BOT_POST_LINK"
+ENV_GALLERY = "ART_BOT_GALLERY"
 ENV_X_API_BASE_URL = "X_API_BASE_URL"
 ENV_MASTODON_API_BASE_URL = "MASTODON_API_BASE_URL"
 ENV_BLUESKY_PDS_URL = "BLUESKY_PDS_URL"
@@ -205,6 +206,7 @@ class Settings:
     no_repeat_days: float = DEFAULT_NO_REPEAT_DAYS
     ssm_path: str | None = None
     post_link: bool = False
+    gallery: bool = False  # refresh the gallery (gallery/ in the store) after each post
     x_api_base_url: str = DEFAULT_X_API_BASE_URL
     mastodon_api_base_url: str | None = None
     bluesky_pds_url: str = DEFAULT_BLUESKY_PDS_URL
@@ -267,6 +269,8 @@ class Settings:
             kwargs["ssm_path"] = value.rstrip("/")
         if (value := pick(None, ENV_POST_LINK)) is not None:
             kwargs["post_link"] = _parse_bool(value, ENV_POST_LINK)
+        if (value := pick(None, ENV_GALLERY)) is not None:
+            kwargs["gallery"] = _parse_bool(value, ENV_GALLERY)
         if (value := pick(None, ENV_X_API_BASE_URL)) is not None:
             kwargs["x_api_base_url"] = _parse_url(value, ENV_X_API_BASE_URL)
         if (value := pick(None, ENV_MASTODON_API_BASE_URL)) is not None:

@@ -11,6 +11,7 @@ can load this file by its path.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from soviet_art_bot.bot import Bot
@@ -47,7 +48,32 @@ def handle(
     slot = parse_time(event["time"])
     seconds = DEFAULT_SECONDS if remaining_seconds is None else remaining_seconds
     deadline = time.monotonic() + max(seconds - SAFETY_SECONDS, 1.0)
-    return get_bot(settings, **kwargs).post(slot, deadline=deadline)
+    bot = get_bot(settings, **kwargs)
+    result = bot.post(slot, deadline=deadline)
+    if settings.gallery and result.get("status") == "posted":
+        refresh_gallery(bot, slot)
+    return result
+
+
+def refresh_gallery(bot: Bot, slot: datetime) -> None:
+    """Update the gallery for the slot just posted; never fails the post.
+
+    The post is already out and recorded: a gallery problem is logged (step
+    ``gallery_refresh``, outcome ``error``) and the next post's refresh, or
+    ``soviet-art-bot gallery``, catches up.
+    """
+    started = time.perf_counter()
+    try:
+        from soviet_art_bot.gallery.site import refresh
+
+        summary = refresh(bot.store, slot, logger=bot.logger)
+    except Exception as exc:  # anything at all: the post must still be reported
+        bot.logger.error("gallery_refresh", outcome="error", error=str(exc),
+                         error_type=type(exc).__name__)  # fmt: skip
+        return
+    bot.logger.info("gallery_refresh", outcome="ok", pages=len(summary.pages),
+                    records_read=summary.records_read,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:

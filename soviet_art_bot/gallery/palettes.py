@@ -1,0 +1,145 @@
+"""``thumbs/palettes.json``: each painting's thumbnail and colour palette.
+
+Written by the ``thumbs`` step (which needs Pillow), read by the site
+renderer (which must not). It lives beside the thumbnails rather than in
+``catalog.json``: the catalog belongs to the scrape or to the person who
+wrote it by hand, and rewriting it would change its etag (so every post
+would re-index it) and race the scrape; here one prefix, ``thumbs/``, holds
+everything the step derives, and deleting it recomputes everything.
+
+The file is an input like any other: every entry is validated on reading and
+a bad one is dropped with a warning, never rendered. Colours must be exactly
+``#rrggbb`` because they end up inside a ``style`` attribute.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import NotFound
+from ..log import Logger
+from ..store import Store
+
+THUMBS_PREFIX = "thumbs/"
+PALETTES_KEY = "thumbs/palettes.json"
+VERSION = 1
+COLOURS = 5
+_HEX = re.compile(r"#[0-9a-f]{6}")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def thumb_name(painting_id: str) -> str:
+    """A file name for the painting's thumbnail that is safe in a URL and a key.
+
+    Ids of newer sources hold ``:`` (``aic:12345``); those are spelled with
+    ``_`` plus a short hash of the id, so two ids never share a name.
+    """
+    import hashlib
+
+    if _NAME.fullmatch(painting_id):
+        return f"{painting_id}.jpg"
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", painting_id)[:80]
+    return f"{safe}-{hashlib.sha256(painting_id.encode()).hexdigest()[:10]}.jpg"
+
+
+@dataclass(frozen=True)
+class PaletteEntry:
+    """What the thumbs step knows about one painting's image."""
+
+    source: str  # the image's sha256 (or store etag): recomputed when it changes
+    thumb: str  # store key of the thumbnail
+    width: int
+    height: int
+    palette: tuple[str, ...]  # up to 5 "#rrggbb", most common first
+    weights: tuple[float, ...]  # share of pixels, same order
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "thumb": self.thumb,
+            "width": self.width,
+            "height": self.height,
+            "palette": list(self.palette),
+            "weights": list(self.weights),
+        }
+
+
+def entry_from_json(doc: Any) -> PaletteEntry:
+    """Validate one entry; ValueError says what is wrong."""
+    if not isinstance(doc, dict):
+        raise ValueError("not an object")
+    source, thumb = doc.get("source"), doc.get("thumb")
+    if not isinstance(source, str) or not source or len(source) > 200:
+        raise ValueError("'source' must be a short string")
+    check_thumb(thumb)
+    width, height = doc.get("width"), doc.get("height")
+    for value in (width, height):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= 10_000:
+            raise ValueError("'width' and 'height' must be whole numbers of pixels")
+    palette, weights = check_palette(doc.get("palette"), doc.get("weights"))
+    return PaletteEntry(source, thumb, width, height, palette, weights)
+
+
+def check_thumb(thumb: Any) -> str:
+    """A thumbnail key as the thumbs step writes it: ``thumbs/<safe name>.jpg``."""
+    if not isinstance(thumb, str) or not thumb.startswith(THUMBS_PREFIX):
+        raise ValueError("'thumb' must be a key under thumbs/")
+    if not _NAME.fullmatch(thumb[len(THUMBS_PREFIX) :].removesuffix(".jpg")) or not thumb.endswith(
+        ".jpg"
+    ):
+        raise ValueError("'thumb' must be thumbs/<name>.jpg")
+    return thumb
+
+
+def check_palette(palette: Any, weights: Any) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """1 to 5 ``#rrggbb`` colours with a share each; ValueError otherwise.
+
+    The colours go into ``style`` attributes, so nothing but exact hex passes.
+    """
+    if not isinstance(palette, list) or not 0 < len(palette) <= COLOURS:
+        raise ValueError(f"'palette' must list 1 to {COLOURS} colours")
+    if not all(isinstance(c, str) and _HEX.fullmatch(c) for c in palette):
+        raise ValueError("'palette' colours must be #rrggbb (lowercase hex)")
+    if not isinstance(weights, list) or len(weights) != len(palette):
+        raise ValueError("'weights' must give one share per colour")
+    if not all(isinstance(w, int | float) and not isinstance(w, bool) and 0 <= w <= 1
+               for w in weights):  # fmt: skip
+        raise ValueError("'weights' must be shares between 0 and 1")
+    return tuple(palette), tuple(float(w) for w in weights)
+
+
+def read_palettes(store: Store, log: Logger | None = None) -> dict[str, PaletteEntry]:
+    """Every valid entry of ``thumbs/palettes.json`` (empty if there is none yet)."""
+    log = log or Logger()
+    try:
+        data = store.read(PALETTES_KEY)
+    except NotFound:
+        return {}
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        log.warning("gallery.palettes_unreadable", key=PALETTES_KEY,
+                    error="not valid JSON; run 'soviet-art-bot thumbs --force'")  # fmt: skip
+        return {}
+    entries = doc.get("paintings") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or doc.get("version") != VERSION or not isinstance(entries, dict):
+        log.warning("gallery.palettes_unreadable", key=PALETTES_KEY,
+                    error=f"not a version {VERSION} palettes file; run 'soviet-art-bot thumbs'")  # fmt: skip
+        return {}
+    out: dict[str, PaletteEntry] = {}
+    for pid, doc_entry in entries.items():
+        try:
+            out[pid] = entry_from_json(doc_entry)
+        except Exception as exc:
+            log.warning("gallery.palette_ignored", painting_id=pid[:200], error=str(exc))
+    return out
+
+
+def write_palettes(store: Store, entries: dict[str, PaletteEntry]) -> None:
+    """Replace ``thumbs/palettes.json`` atomically (sorted, for readable diffs)."""
+    doc = {"version": VERSION, "paintings": {k: entries[k].to_json() for k in sorted(entries)}}
+    data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    store.write(PALETTES_KEY, data, content_type="application/json")
