@@ -119,7 +119,9 @@ class Store(ABC):
         """Replace the object atomically; returns the new etag."""
 
     @abstractmethod
-    def write_if(self, key: str, data: bytes, *, etag: str | None) -> str:
+    def write_if(
+        self, key: str, data: bytes, *, etag: str | None, content_type: str | None = None
+    ) -> str:
         """Compare-and-swap: write only if the current etag is ``etag``.
 
         ``etag=None`` means "only if the object does not exist yet". Raises
@@ -347,7 +349,9 @@ class DirStore(Store):
         self._atomic(key, lambda tmp: tmp.write(data))
         return self._etag(data)
 
-    def write_if(self, key: str, data: bytes, *, etag: str | None) -> str:
+    def write_if(
+        self, key: str, data: bytes, *, etag: str | None, content_type: str | None = None
+    ) -> str:
         with self._locked(key):
             current = self.read_versioned(key)
             current_etag = current[1] if current else None
@@ -511,8 +515,12 @@ class S3Store(Store):
             raise self._error(exc, key, "write") from None
         return resp["ETag"]
 
-    def write_if(self, key: str, data: bytes, *, etag: str | None) -> str:
+    def write_if(
+        self, key: str, data: bytes, *, etag: str | None, content_type: str | None = None
+    ) -> str:
         condition = {"IfNoneMatch": "*"} if etag is None else {"IfMatch": etag}
+        if content_type:
+            condition["ContentType"] = content_type
         try:
             resp = self.client.put_object(
                 Bucket=self.bucket, Key=self._key(key), Body=data, **condition

@@ -69,7 +69,7 @@ def post_view(post: GalleryPost, painting: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _common(total_posts: int, built_at: str) -> dict[str, Any]:
+def _common(total_posts: int | None, built_at: str) -> dict[str, Any]:
     return {"site_title": SITE_TITLE, "total_posts": total_posts, "built_at": built_at}
 
 
@@ -81,7 +81,7 @@ def render_posts(
     newer: dict[str, str] | None,
     older: dict[str, str] | None,
     archive: Sequence[dict[str, Any]],
-    total_posts: int,
+    total_posts: int | None,
     built_at: str,
 ) -> bytes:
     """``index.html`` or a month's page."""

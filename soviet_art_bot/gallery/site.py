@@ -323,7 +323,8 @@ class _Update:
         self._paintings(paintings, posts, full=only is None, summary=summary)
         for month in sorted(touched):
             self.site.write(f"data/months/{month}.json", _month_doc(month, records[month]))
-        self.site.store.write_if(self.site.key(SITE_DATA), _site_doc(months, paintings), etag=etag)
+        self.site.store.write_if(self.site.key(SITE_DATA), _site_doc(months, paintings), etag=etag,
+                                 content_type=CONTENT_TYPES[".json"])  # fmt: skip
         # Pages last, from committed data: a failure above leaves the old site whole.
         pages = set(months) if only is None else touched & set(months)
         everything = sorted(set(months) | before, reverse=True)
@@ -423,7 +424,7 @@ class _Update:
                 posts=views(self._month_posts(month, posts)),
                 newer=link(order[pos - 1]) if pos > 0 else None,
                 older=link(order[pos + 1]) if pos + 1 < len(order) else None,
-                archive=[], total_posts=total, built_at=built_at,
+                archive=[], total_posts=None, built_at=built_at,  # other months: unchanged
             )  # fmt: skip
             self._page(month_page(month), html, summary)
         latest: list[GalleryPost] = []

@@ -119,7 +119,7 @@ def palette_of(img: object) -> tuple[list[str], list[float]]:
 
     assert isinstance(img, Image.Image)
     small = img.copy()
-    small.thumbnail((PALETTE_SIDE, PALETTE_SIDE), Image.Resampling.BILINEAR)
+    small.thumbnail((PALETTE_SIDE, PALETTE_SIDE), Image.Resampling.NEAREST)  # no blends
     quantised = small.quantize(colors=CANDIDATES, method=Image.Quantize.MEDIANCUT)
     flat = quantised.getpalette() or []
     counts = sorted(quantised.getcolors(CANDIDATES) or [], key=lambda c: (-c[0], c[1]))
