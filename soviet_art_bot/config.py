@@ -118,7 +118,7 @@ def _parse_days(value: str, name: str) -> float:
     return days
 
 
-def _parse_bool(value: str, name: str) -> bool:
+def parse_bool(value: str, name: str) -> bool:
     low = value.strip().lower()
     if low in _TRUE:
         return True
@@ -268,9 +268,9 @@ class Settings:
                 )
             kwargs["ssm_path"] = value.rstrip("/")
         if (value := pick(None, ENV_POST_LINK)) is not None:
-            kwargs["post_link"] = _parse_bool(value, ENV_POST_LINK)
+            kwargs["post_link"] = parse_bool(value, ENV_POST_LINK)
         if (value := pick(None, ENV_GALLERY)) is not None:
-            kwargs["gallery"] = _parse_bool(value, ENV_GALLERY)
+            kwargs["gallery"] = parse_bool(value, ENV_GALLERY)
         if (value := pick(None, ENV_X_API_BASE_URL)) is not None:
             kwargs["x_api_base_url"] = _parse_url(value, ENV_X_API_BASE_URL)
         if (value := pick(None, ENV_MASTODON_API_BASE_URL)) is not None:

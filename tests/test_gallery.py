@@ -211,7 +211,7 @@ def test_records_are_read_defensively():
             "platforms": {"x": {"status": "posted", "id": "1", "url": "javascript:alert(1)"},
                           "mastodon": {"status": "posted", "id": "2",
                                        "url": "https://m.example/@a/2"},
-                          "bluesky": {"status": "pending", "painting_id": "p1"}}}  # fmt: skip
+                          "bluesky": {"status": "pending", "painting_id": "p1", "text": "T"}}}  # fmt: skip
     post = post_from_record(json.dumps(good).encode(), "k")
     assert [(x.platform, x.url) for x in post.links] == [
         ("mastodon", "https://m.example/@a/2"), ("x", None)]  # fmt: skip

@@ -87,3 +87,27 @@ def test_the_setting_is_a_yes_no_value():
     assert Settings.resolve(env).gallery is False
     with pytest.raises(Exception, match="ART_BOT_GALLERY='maybe' is not a yes/no value"):
         Settings.resolve({**env, "ART_BOT_GALLERY": "maybe"})
+
+
+def test_the_deploy_packages_jinja2_and_grants_the_gallery_only_when_enabled(tmp_path):
+    from test_deploy_units import ACCOUNT, ENV, allows
+
+    from soviet_art_bot.deploy import load_config
+    from soviet_art_bot.deploy.build import ROOT, requirement_files
+    from soviet_art_bot.deploy.policy import role_policy
+
+    b = "arn:aws:s3:::my-soviet-art/collection"
+    off, on = load_config(ENV), load_config({**ENV, "ART_BOT_GALLERY": "true"})
+    assert on.gallery and not off.gallery and on.function_env["ART_BOT_GALLERY"] == "true"
+    for config, allowed in ((off, False), (on, True)):
+        policy = role_policy(config, ACCOUNT)
+        assert allows(policy, "s3:PutObject", f"{b}/gallery/index.html", {}) is allowed
+        assert allows(policy, "s3:GetObject", f"{b}/thumbs/palettes.json", {}) is allowed
+        assert not allows(policy, "s3:PutObject", f"{b}/thumbs/palettes.json", {})
+    files = requirement_files(on.platforms, gallery=on.gallery)
+    assert [f.name for f in files] == ["requirements.txt", "requirements-gallery.txt"]
+    assert "Jinja2==" in (ROOT / "requirements-gallery.txt").read_text()
+    assert requirement_files(off.platforms) == files[:1]
+    (tmp_path / "requirements.txt").write_text("")
+    with pytest.raises(Exception, match="ART_BOT_GALLERY=true needs it"):
+        requirement_files(["x"], tmp_path, gallery=True)

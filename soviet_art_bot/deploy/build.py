@@ -36,6 +36,7 @@ PLATFORM_REQUIREMENTS = {
     "mastodon": "requirements-mastodon.txt",
     "bluesky": "requirements-bluesky.txt",
 }
+GALLERY_REQUIREMENTS = "requirements-gallery.txt"  # Jinja2, only with ART_BOT_GALLERY=true
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -59,14 +60,20 @@ class Build:
         return f"{self.path} ({self.size / 1e6:.1f} MB, {self.size} bytes)"
 
 
-def requirement_files(platforms: Iterable[str], root: Path = ROOT) -> list[Path]:
-    """requirements.txt plus each enabled platform's own file; all must exist."""
+def requirement_files(
+    platforms: Iterable[str], root: Path = ROOT, *, gallery: bool = False
+) -> list[Path]:
+    """requirements.txt plus each enabled platform's own file (and the gallery's
+    when ART_BOT_GALLERY is on); all must exist."""
     files = [root / BASE_REQUIREMENTS]
     files += [root / PLATFORM_REQUIREMENTS[p] for p in platforms if p in PLATFORM_REQUIREMENTS]
+    files += [root / GALLERY_REQUIREMENTS] if gallery else []
     for path in files:
         if not path.is_file():
             which = next((p for p, f in PLATFORM_REQUIREMENTS.items() if f == path.name), None)
             why = f"the {which} platform needs it" if which else "it lists the Lambda's packages"
+            if path.name == GALLERY_REQUIREMENTS:
+                why = "ART_BOT_GALLERY=true needs it"
             raise ConfigError(f"{path} is missing ({why}); restore it from the repository")
     return files
 
@@ -146,11 +153,16 @@ def build_zip(
     wheelhouse: Path | None = None,
     rebuild: bool = False,
     run: Runner = subprocess.run,
+    gallery: bool = False,
 ) -> Build:
     """Build ``build/lambda.zip``; ``wheelhouse`` makes pip install only from
     that directory (no index), for offline builds and the tests."""
     build_dir = (root / "build") if build_dir is None else build_dir
-    reqs = list(requirements) if requirements is not None else requirement_files(platforms, root)
+    reqs = (
+        list(requirements)
+        if requirements is not None
+        else requirement_files(platforms, root, gallery=gallery)
+    )
     for path in reqs:
         if not path.is_file():
             raise ConfigError(f"{path} is missing; it lists packages for the Lambda zip")

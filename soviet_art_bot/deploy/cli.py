@@ -17,7 +17,13 @@ from .aws import DEPLOY_SERVICES, Account, Clients, DeployError
 from .build import Build, build_zip, check_zip, requirement_files
 from .deployment import check_bucket, check_secrets, resources
 from .reconcile import Context, Report
-from .settings import DeployConfig, load_config, platforms_setting, runtime_setting
+from .settings import (
+    DeployConfig,
+    gallery_setting,
+    load_config,
+    platforms_setting,
+    runtime_setting,
+)
 
 PROG = "lambda_deploy.sh"
 
@@ -59,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _build(args: argparse.Namespace, platforms: Sequence[str], runtime: str) -> Build:
+def _build(
+    args: argparse.Namespace, platforms: Sequence[str], runtime: str, gallery: bool
+) -> Build:
     if args.zip is not None:
         return check_zip(args.zip)
     build = build_zip(
@@ -69,6 +77,7 @@ def _build(args: argparse.Namespace, platforms: Sequence[str], runtime: str) -> 
         requirements=args.requirements,
         wheelhouse=args.wheelhouse,
         rebuild=args.rebuild,
+        gallery=gallery,
     )
     return check_zip(build.path)
 
@@ -76,17 +85,18 @@ def _build(args: argparse.Namespace, platforms: Sequence[str], runtime: str) -> 
 def _checked_context(args: argparse.Namespace, config: DeployConfig, clients: Clients) -> Context:
     """Everything a deploy or a plan needs, checked before either looks at a resource."""
     if args.zip is None and args.requirements is None:
-        requirement_files(config.platforms)  # absent files stop us before AWS is touched
+        # absent files stop us before AWS is touched
+        requirement_files(config.platforms, gallery=config.gallery)
     ctx = Context(config, Account.of(clients, config.region), clients)
     check_bucket(ctx)
     check_secrets(ctx)
-    ctx.build = _build(args, config.platforms, config.runtime)
+    ctx.build = _build(args, config.platforms, config.runtime, config.gallery)
     return ctx
 
 
 def build_only(args: argparse.Namespace, env: Mapping[str, str], out: IO[str]) -> None:
     platforms, runtime = platforms_setting(env), runtime_setting(env)
-    build = _build(args, platforms, runtime)
+    build = _build(args, platforms, runtime, gallery_setting(env))
     out.write(f"zip: {build.describe()} for {runtime}, platforms {','.join(platforms)}\n")
 
 

@@ -63,7 +63,22 @@ def trust_policy() -> dict[str, Any]:
 def _s3_statements(config: DeployConfig, partition: str) -> list[dict[str, Any]]:
     p = f"{config.prefix}/" if config.prefix else ""
     bucket = f"arn:{partition}:s3:::{config.bucket}"
+    gallery = [
+        {  # ART_BOT_GALLERY: read the thumbnails and palettes, write the site
+            "Sid": "RefreshGallery",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": [f"{bucket}/{p}gallery/*"],
+        },
+        {
+            "Sid": "ReadThumbnails",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"{bucket}/{p}thumbs/*"],
+        },
+    ]
     return [
+        *(gallery if config.gallery else []),
         {
             "Sid": "ReadCollection",
             "Effect": "Allow",

@@ -47,6 +47,7 @@ PASSTHROUGH = (
     cfg.ENV_MASTODON_API_BASE_URL,
     cfg.ENV_BLUESKY_HANDLE,
     cfg.ENV_BLUESKY_PDS_URL,
+    cfg.ENV_GALLERY,
 )
 LAMBDA_OUTBOX_DIR = "/tmp/outbox"  # noqa: S108 - the only writable path on Lambda
 
@@ -133,6 +134,11 @@ class DeployConfig:
     function_env: dict[str, str] = field(default_factory=dict)
 
     @property
+    def gallery(self) -> bool:
+        """ART_BOT_GALLERY: Jinja2 goes into the zip and the role may write gallery/."""
+        return gallery_setting(self.function_env)
+
+    @property
     def role_name(self) -> str:
         return f"{self.function_name}-role"
 
@@ -205,6 +211,11 @@ def _alarm_email(env: Mapping[str, str]) -> str | None:
     if email is not None and not _EMAIL.fullmatch(email):
         raise ConfigError(f"{cfg.ENV_ALARM_EMAIL}={email!r} is not an email address")
     return email
+
+
+def gallery_setting(env: Mapping[str, str]) -> bool:
+    """Whether the function refreshes the gallery after each post."""
+    return cfg.parse_bool(env.get(cfg.ENV_GALLERY, ""), cfg.ENV_GALLERY)
 
 
 def function_environment(env: Mapping[str, str], settings: cfg.Settings) -> dict[str, str]:

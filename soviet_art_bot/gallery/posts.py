@@ -1,6 +1,7 @@
 """What was posted, as the gallery shows it, read from the slot records.
 
-A slot record (``state/slots/YYYY/MM/DD/<slot>.json``, written by the bot)
+A slot record (``state/slots/YYYY/MM/DD/<slot>.json``, written by the bot
+and read here through its typed model, :class:`~soviet_art_bot.slots.SlotRecord`)
 is the source of truth. A slot appears in the gallery once at least one
 platform has ``posted`` it; its painting is the slot's painting, and a
 platform that posted another one (it refused the first) is shown with that
@@ -10,16 +11,16 @@ what the bot writes is skipped with a warning, never rendered.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from ..caption import alt_text
-from ..catalog import Painting, painting_from_json
-from ..errors import NotFound, StoreError
-from ..ledger import SLOTS_PREFIX, parse_time
+from ..catalog import painting_from_json
+from ..errors import ArtBotError, NotFound, StoreError
+from ..ledger import SLOTS_PREFIX, format_time, parse_time
 from ..log import Logger
+from ..slots import PostStatus, SlotRecord
 from ..store import Store
 
 _MONTH = re.compile(r"\d{4}-\d{2}")
@@ -105,50 +106,39 @@ def _safe_url(value: Any) -> str | None:
 def post_from_record(data: bytes, key: str) -> GalleryPost | None:
     """The gallery entry of one slot record; None if nothing was posted.
 
-    Raises ValueError naming what is wrong when the record is malformed.
+    Raises an :class:`~soviet_art_bot.errors.ArtBotError` or ValueError naming
+    what is wrong when the record is malformed.
     """
     if len(data) > MAX_RECORD_BYTES:
         raise ValueError(f"{len(data)} bytes is too large for a slot record")
-    try:
-        record = json.loads(data)
-    except (ValueError, RecursionError):
-        raise ValueError("not valid JSON") from None
-    if not isinstance(record, dict):
-        raise ValueError("not a JSON object")
-    slot = parse_time(record.get("slot"), what=f"{key} 'slot'").strftime("%Y-%m-%dT%H:%M:%SZ")
-    painting = painting_from_json(record.get("painting"), f"{key} painting")
-    others: dict[str, Painting] = {}
-    for doc in record.get("alternates") or []:
-        if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-            others[doc["id"]] = painting_from_json(doc, f"{key} alternate")
-    states = record.get("platforms")
-    if not isinstance(states, dict):
-        raise ValueError("'platforms' is not an object")
+    record = SlotRecord.from_json(data, key)
+    slot = format_time(parse_time(record.slot, what=f"{key} 'slot'"))
+    painting = painting_from_json(record.painting, f"{key} painting")
     links = []
-    for name in sorted(states):
-        state = states[name]
-        if not isinstance(state, dict) or state.get("status") != "posted":
+    for name in sorted(record.platforms):
+        post = record.platforms[name]
+        if post.status is not PostStatus.POSTED:
             continue
-        post_id = state.get("id")
-        if not isinstance(post_id, str | int) or isinstance(post_id, bool):
-            raise ValueError(f"platform {name!r}: posted without an id")
-        pid = state.get("painting_id", painting.id)
-        other = others.get(pid) if pid != painting.id else None
-        links.append(PostLink(str(name)[:40], str(post_id)[:200], _safe_url(state.get("url")),
-                              other.title if other else None))  # fmt: skip
+        pid = post.painting_id or painting.id
+        other = None
+        if pid != painting.id:
+            try:
+                other = record.find_painting(pid, key).title
+            except ArtBotError:
+                other = "another painting"
+        url = _safe_url(post.url)
+        links.append(PostLink(name[:40], str(post.id)[:200], url, other))
     if not links:
         return None
-    recorded_alt = record.get("alt_text")
     return GalleryPost(
         slot=slot,
         painting_id=painting.id,
         title=painting.title,
         artist=painting.artist,
         year=painting.year,
-        alt_text=recorded_alt if isinstance(recorded_alt, str) and recorded_alt.strip()
-        else alt_text(painting),
+        alt_text=alt_text(painting),  # the function the bot posted it with
         links=tuple(links),
-    )  # fmt: skip
+    )
 
 
 def read_post(store: Store, key: str, log: Logger) -> GalleryPost | None:
