@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from .errors import ConfigError, brief
 
 ENV_STORE = "ART_BOT_STORE"
 ENV_PLATFORMS = "ART_BOT_PLATFORMS"
@@ -91,20 +92,61 @@ def check_store_url(value: str, *, source: str = ENV_STORE) -> str:
         scheme, _, rest = value.partition("://")
         if scheme != "s3":
             raise ConfigError(
-                f"{source}={value!r} is not a store: use s3://BUCKET[/PREFIX] or a directory path"
+                f"{source}={brief(value)} is not a store: use s3://BUCKET[/PREFIX] or a directory path"
             )
-        bucket = rest.split("/", 1)[0]
+        bucket, _, prefix = rest.partition("/")
         if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket):
             raise ConfigError(
-                f"{source}={value!r} does not name a valid S3 bucket; use s3://BUCKET[/PREFIX]"
+                f"{source}={brief(value)} does not name a valid S3 bucket; use s3://BUCKET[/PREFIX]"
             )
+        check_store_prefix(prefix.strip("/"), source=source)
     return value
 
 
+_PREFIX_SEGMENT = re.compile(r"[A-Za-z0-9!_.'()=+@,-]+")
+
+
+def check_store_prefix(prefix: str, *, source: str = ENV_STORE) -> str:
+    """An S3 prefix the deploy can put into an IAM policy as it is.
+
+    The prefix becomes part of the policy's resource ARN
+    (``arn:aws:s3:::BUCKET/PREFIX/*``), where ``*`` and ``?`` are wildcards and
+    ``${...}`` a policy variable: any of them would widen what the function may
+    touch. So a prefix is letters, digits and ``! _ . ' ( ) = + @ , -`` between
+    single slashes, without ``.`` or ``..`` segments.
+    """
+    if not prefix:
+        return prefix
+    for segment in prefix.split("/"):
+        if segment in ("", ".", "..") or not _PREFIX_SEGMENT.fullmatch(segment):
+            raise ConfigError(
+                f"{source}: the S3 prefix {brief(prefix)} may hold only letters, digits and "
+                "! _ . ' ( ) = + @ , - between single slashes, with no '.' or '..' part "
+                "(no '*', '?', '$', '{' or '}', which an IAM policy would read as wildcards "
+                "or variables)"
+            )
+    return prefix
+
+
 def _parse_url(value: str, name: str) -> str:
+    """A platform's origin (plus an optional path), refusing anything that would carry
+    a secret into the function's environment or the logs: user info, a query or a
+    fragment. The value is never echoed, since it may hold a password."""
     value = value.strip().rstrip("/")
+    usage = "give only scheme://host[:port][/path]; tokens and passwords belong in SSM"
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
-        raise ConfigError(f"{name}={value!r} is not an http(s) URL")
+        raise ConfigError(f"{name} is not an http(s) URL; {usage}")
+    parts = urlsplit(value)
+    if "@" in parts.netloc:
+        raise ConfigError(f"{name} holds a user name or password (user:password@); {usage}")
+    if "?" in value or "#" in value:
+        raise ConfigError(f"{name} has a query ('?...') or fragment ('#...'); {usage}")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port; {usage}") from None
+    if not parts.hostname:
+        raise ConfigError(f"{name} names no host; {usage}")
     return value
 
 
@@ -112,9 +154,9 @@ def _parse_days(value: str, name: str) -> float:
     try:
         days = float(value)
     except ValueError:
-        raise ConfigError(f"{name}={value!r} is not a number of days") from None
+        raise ConfigError(f"{name}={brief(value)} is not a number of days") from None
     if not 0 <= days <= 3650:
-        raise ConfigError(f"{name}={value!r} must be between 0 and 3650 days")
+        raise ConfigError(f"{name}={brief(value)} must be between 0 and 3650 days")
     return days
 
 
@@ -124,7 +166,7 @@ def parse_bool(value: str, name: str) -> bool:
         return True
     if low in _FALSE:
         return False
-    raise ConfigError(f"{name}={value!r} is not a yes/no value; use true or false")
+    raise ConfigError(f"{name}={brief(value)} is not a yes/no value; use true or false")
 
 
 AWS_SETUP_ERRORS = {
@@ -193,6 +235,7 @@ def aws_client(service: str) -> Any:
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 # SSM parameter path segments (the characters SSM allows in a name).
+# SSM's own characters between single slashes; '.' and '..' parts are refused below
 _SSM_PATH = re.compile(r"(/[A-Za-z0-9_.-]+)+/?")
 
 
@@ -260,10 +303,12 @@ class Settings:
             kwargs["no_repeat_days"] = _parse_days(value, ENV_NO_REPEAT_DAYS)
         if (value := pick(None, ENV_SSM_PATH)) is not None:
             if not value.startswith("/"):
-                raise ConfigError(f"{ENV_SSM_PATH}={value!r} must start with '/'")
-            if not _SSM_PATH.fullmatch(value):
+                raise ConfigError(f"{ENV_SSM_PATH}={brief(value)} must start with '/'")
+            if not _SSM_PATH.fullmatch(value) or any(
+                part in (".", "..") for part in value.rstrip("/").split("/")[1:]
+            ):
                 raise ConfigError(
-                    f"{ENV_SSM_PATH}={value!r} must be a path below the root, e.g. "
+                    f"{ENV_SSM_PATH}={brief(value)} must be a path below the root, e.g. "
                     "/soviet-art-bot (letters, digits, '_', '.', '-' between slashes)"
                 )
             kwargs["ssm_path"] = value.rstrip("/")
