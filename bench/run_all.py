@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_ingest.py", "bench_post.py", "bench_cold_start.py", "bench_zip.py"]
+BENCHES = [
+    "bench_ingest.py",
+    "bench_memory.py",
+    "bench_post.py",
+    "bench_cold_start.py",
+    "bench_zip.py",
+]
 
 
 def main() -> int:

@@ -12,6 +12,28 @@ re-encoded as a JPEG: scaled (aspect ratio kept) only if a side is too long,
 at the highest quality that fits the byte limit, and scaled further only if
 even a modest quality would not fit.
 
+**Memory budget.** Decoding is what costs memory (a 7000 x 7000 PNG is a
+153 KB download and a 196 MB RGBA bitmap), so decoded pixels are rationed:
+
+* JPEGs are decoded reduced (``Image.draft``: DCT scaling to the smallest
+  size that is still at least the target), so a check or a shrink never
+  builds the full bitmap.
+* Other formats cannot be decoded reduced; once decoded, they are
+  ``reduce``-d by an integer factor toward the target before the final
+  resize, and alpha is flattened without extra channel copies.
+* Every decode holds its pixel count in one process-wide
+  :class:`PixelBudget` (:data:`DECODE_PIXELS`, the pixel cap itself) for as
+  long as its bitmaps live, so many workers never decode large images at
+  once: a small image waits only behind large ones, and the largest allowed
+  image decodes alone. At about 7 bytes per pixel at the worst moment
+  (RGBA plus its flattened RGB copy) that bounds decode memory by ~350 MB
+  whatever the images; ``bench/bench_memory.py`` measures a scrape's peak.
+* Pillow keeps freed image blocks for reuse by any thread
+  (:func:`_configure_pillow`). Without that, each of the ingest's worker
+  threads gets its own C allocator arena, each arena keeps the memory of the
+  largest image its thread ever decoded, and eight workers decoding one
+  large image each, one after another, still reach eight times the memory.
+
 Pillow is imported lazily: the Lambda never loads this module.
 """
 
@@ -22,6 +44,8 @@ import hashlib
 import io
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +55,61 @@ MAX_BYTES = 2_000_000
 MAX_SIDE = 4000
 MAX_PIXELS = 50_000_000  # ~5.6x the largest real painting of the listing
 BEST_QUALITY, LOWEST_QUALITY = 95, 60
+# Pixels decoded at once, across every thread: the largest image allowed decodes alone.
+DECODE_PIXELS = MAX_PIXELS
 
 _KEEP = {"JPEG", "PNG", "WEBP"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 _open_lock = threading.Lock()
+_configured = False
+
+
+class PixelBudget:
+    """A semaphore weighted by pixels: decodes wait until their pixels fit the total.
+
+    A request larger than the total is clamped to it (it then runs alone),
+    so nothing waits forever. Waiters are served in arrival order, so a
+    stream of small decodes cannot starve a large one.
+    """
+
+    def __init__(self, total: int) -> None:
+        if total < 1:
+            raise ValueError("a pixel budget needs total >= 1")
+        self.total = total
+        self.used = 0
+        self.peak = 0  # the most pixels held at once (for tests and the benchmark)
+        self._cond = threading.Condition()
+        self._queue: list[object] = []
+
+    @property
+    def waiting(self) -> int:
+        """How many decodes are queued for pixels."""
+        with self._cond:
+            return len(self._queue)
+
+    @contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        need = max(1, min(int(pixels), self.total))
+        ticket = object()
+        with self._cond:
+            self._queue.append(ticket)
+            while self._queue[0] is not ticket or self.used + need > self.total:
+                self._cond.wait()
+            self._queue.pop(0)
+            self.used += need
+            self.peak = max(self.peak, self.used)
+            self._cond.notify_all()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.used -= need
+                self._cond.notify_all()
+
+
+DECODE_BUDGET = PixelBudget(DECODE_PIXELS)
 
 
 class ImageRejected(IngestError):
@@ -135,9 +208,31 @@ def _what_is_it(data: bytes) -> str:
     return f"not {_ACCEPTED} (unknown content starting {data[:8].hex()})"
 
 
+def _configure_pillow() -> None:
+    """Let Pillow reuse freed image blocks across threads, up to the decode budget's size.
+
+    Pillow's block cache (documented as ``PILLOW_BLOCKS_MAX``) is shared by
+    every thread, so memory a decode freed in one worker serves the next
+    decode in another instead of staying in the first worker's allocator
+    arena. A larger setting made by the user is kept.
+    """
+    global _configured
+    if _configured:
+        return
+    from PIL import Image
+
+    block = Image.core.get_block_size()
+    wanted = -(-DECODE_PIXELS * 8 // block)  # ~8 bytes per budgeted pixel, in blocks
+    if Image.core.get_blocks_max() < wanted:
+        Image.core.set_blocks_max(wanted)
+    _configured = True
+
+
 def _open(data: bytes, fmt: str, max_pixels: int) -> Any:
     """Open the header only, refusing bombs before any pixel is decoded."""
     from PIL import Image
+
+    _configure_pillow()
 
     # Pillow warns (or raises) on huge images while opening; make both a refusal.
     # The filter is process-wide, hence the lock.
@@ -160,14 +255,33 @@ def _open(data: bytes, fmt: str, max_pixels: int) -> Any:
     return img
 
 
-def _decode(img: Any, fmt: str, draft_to: tuple[int, int] | None) -> Any:
-    try:
-        if fmt == "JPEG" and draft_to is not None:
+def _draft(img: Any, fmt: str, draft_to: tuple[int, int]) -> int:
+    """Arrange a reduced decode where the format allows it; the pixels it will make."""
+    if fmt == "JPEG":
+        try:
             img.draft("RGB", draft_to)  # DCT scaling: every byte read, fewer pixels made
+        except Exception as exc:
+            raise ImageRejected(f"corrupt or truncated {fmt} ({exc})") from None
+    width, height = img.size  # after draft: the reduced size
+    return width * height
+
+
+def _decode(img: Any, fmt: str) -> Any:
+    try:
         img.load()
     except Exception as exc:
         raise ImageRejected(f"corrupt or truncated {fmt} ({exc})") from None
     return img
+
+
+def _reduce(img: Any, target: tuple[int, int]) -> Any:
+    """Shrink by the largest integer factor that stays at or above ``target``."""
+    factor = min(img.width // target[0], img.height // target[1])
+    if factor < 2:
+        return img
+    smaller = img.reduce(factor)
+    img.close()
+    return smaller
 
 
 def normalise(
@@ -176,19 +290,29 @@ def normalise(
     max_bytes: int = MAX_BYTES,
     max_side: int = MAX_SIDE,
     max_pixels: int = MAX_PIXELS,
+    budget: PixelBudget | None = None,
 ) -> Normalised:
-    """Check ``data`` and return what to store; :class:`ImageRejected` if it must not be."""
+    """Check ``data`` and return what to store; :class:`ImageRejected` if it must not be.
+
+    Decodes hold their pixels in ``budget`` (default: the process-wide
+    :data:`DECODE_BUDGET`) while their bitmaps live.
+    """
     fmt = sniff(data)
     if fmt is None:
         raise ImageRejected(_what_is_it(data))
     img = _open(data, fmt, max_pixels)
     width, height = img.size
+    budget = budget or DECODE_BUDGET
     if fmt in _KEEP and len(data) <= max_bytes and max(width, height) <= max_side:
         # Decode everything (at 1/8 scale for JPEG) to prove the file is whole.
-        _decode(img, fmt, (max(1, width // 8), max(1, height // 8)))
-        img.close()
+        pixels = _draft(img, fmt, (max(1, width // 8), max(1, height // 8)))
+        with budget.hold(pixels):
+            _decode(img, fmt)
+            img.close()
         return Normalised(data, fmt, width, height, reencoded=False, original_bytes=len(data))
-    return _reencode(img, fmt, data, max_bytes=max_bytes, max_side=max_side)
+    pixels = _draft(img, fmt, _target_size(width, height, max_side))
+    with budget.hold(pixels):
+        return _reencode(img, fmt, data, max_bytes=max_bytes, max_side=max_side)
 
 
 def _target_size(width: int, height: int, max_side: int) -> tuple[int, int]:
@@ -226,24 +350,32 @@ def _reencode(img: Any, fmt: str, data: bytes, *, max_bytes: int, max_side: int)
     from PIL import Image, ImageOps
 
     icc = img.info.get("icc_profile")
-    width, height = img.size
-    target = _target_size(width, height, max_side)
-    img = _decode(img, fmt, target)  # a JPEG decodes straight to >= target size
-    try:
-        img = ImageOps.exif_transpose(img)  # the EXIF tag is not kept, so apply it
+    img = _decode(img, fmt)  # a JPEG decodes straight to >= target size (drafted)
+    try:  # the EXIF tag is not kept, so apply it (in place: no copy when upright)
+        ImageOps.exif_transpose(img, in_place=True)
     except Exception:
         pass
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
+        # Flatten onto white at full size (exact colours at transparent edges), pasting
+        # through the image's own alpha: no separate alpha channel copy.
+        rgba = img if img.mode == "RGBA" else img.convert("RGBA")
+        if rgba is not img:
+            img.close()
         canvas = Image.new("RGB", rgba.size, (255, 255, 255))
-        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        canvas.paste(rgba, mask=rgba)
+        rgba.close()
         img = canvas
     elif img.mode not in ("RGB", "L"):
-        img = img.convert("RGB")
+        converted = img.convert("RGB")
+        img.close()
+        img = converted
         icc = None  # a CMYK or palette profile does not describe the RGB pixels
     target = _target_size(img.width, img.height, max_side)
+    img = _reduce(img, target)
     if img.size != target:
-        img = img.resize(target, Image.Resampling.LANCZOS)
+        resized = img.resize(target, Image.Resampling.LANCZOS)
+        img.close()
+        img = resized
     for _ in range(8):
         encoded = _best_fit(img, max_bytes, icc)
         if encoded is not None:

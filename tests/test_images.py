@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from fake_wikiart import make_picture, noise_image, png_bomb
 from PIL import Image
 
-from soviet_art_bot.images import MAX_BYTES, MAX_SIDE, ImageRejected, normalise, sniff
+from soviet_art_bot.images import (
+    MAX_BYTES,
+    MAX_PIXELS,
+    MAX_SIDE,
+    ImageRejected,
+    PixelBudget,
+    normalise,
+    sniff,
+)
+
+MAX_PIXELS_FOR_TESTS = MAX_PIXELS  # a budget as large as the default one, but private
 
 
 def _open(data: bytes) -> Image.Image:
@@ -150,3 +161,78 @@ def test_garbage_behind_a_jpeg_signature_is_refused() -> None:
 def test_an_empty_body_is_refused() -> None:
     with pytest.raises(ImageRejected, match="empty body"):
         normalise(b"")
+
+
+# -- the memory budget: large decodes are reduced and rationed --------------------
+
+
+def test_a_pixel_budget_never_lends_more_than_it_has_and_serves_in_order() -> None:
+    budget = PixelBudget(100)
+    order: list[str] = []
+    small_held = threading.Event()
+    release_small = threading.Event()
+
+    def hold(name: str, pixels: int, until: threading.Event | None = None) -> None:
+        with budget.hold(pixels):
+            order.append(name)
+            if until is not None:
+                small_held.set()
+                until.wait(60)
+
+    first = threading.Thread(target=hold, args=("small", 30, release_small))
+    first.start()
+    assert small_held.wait(60)
+    big = threading.Thread(target=hold, args=("big", 1000))  # clamped to 100: runs alone
+    big.start()
+    while budget.waiting < 1:  # the big one queued (it cannot fit beside the small one)
+        threading.Event().wait(0.001)
+    late = threading.Thread(target=hold, args=("late", 10))  # fits, but queued behind big
+    late.start()
+    while budget.waiting < 2:
+        threading.Event().wait(0.001)
+    release_small.set()
+    for thread in (first, big, late):
+        thread.join(60)
+    assert order == ["small", "big", "late"]
+    assert budget.peak == 100 and budget.used == 0
+
+
+def test_a_large_jpeg_is_decoded_reduced() -> None:
+    data = make_picture(9000, 3000, seed="wide-jpeg")
+    budget = PixelBudget(MAX_PIXELS_FOR_TESTS)
+    result = normalise(data, budget=budget)
+    assert (result.width, result.height) == (MAX_SIDE, 1333)
+    assert budget.peak <= 4500 * 1500  # DCT-scaled by 2, never the full 27 Mpx
+
+
+def test_a_large_png_is_flattened_and_shrunk_within_its_budgeted_pixels() -> None:
+    img = Image.new("RGBA", (5000, 2500), (0, 0, 0, 0))  # transparent: must become white
+    img.paste((200, 30, 30, 255), (0, 0, 2500, 2500))
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    budget = PixelBudget(MAX_PIXELS_FOR_TESTS)
+    result = normalise(out.getvalue(), budget=budget)
+    assert (result.width, result.height) == (MAX_SIDE, 2000)
+    stored = _open(result.data)
+    assert stored.getpixel((3900, 1000)) == pytest.approx((255, 255, 255), abs=3)
+    assert stored.getpixel((100, 1000)) == pytest.approx((200, 30, 30), abs=6)
+    assert budget.peak == 5000 * 2500
+
+
+def test_concurrent_large_decodes_wait_for_each_other() -> None:
+    img = Image.new("RGB", (4500, 3000), (10, 120, 200))
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    data = out.getvalue()
+    budget = PixelBudget(int(4500 * 3000 * 1.5))  # room for one and a half
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(normalise(data, budget=budget)))
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(results) == 3 and all(r.width == MAX_SIDE for r in results)
+    assert budget.peak == 4500 * 3000  # never two of them decoded at once
