@@ -317,6 +317,9 @@ def test_a_failed_attempt_to_resolve_a_pending_post_keeps_it_unresolved(fake, pa
     with pytest.raises(PlatformError) as info:
         platform.publish(request, pending={"painting_id": painting.id, "text": request.text})
     assert info.value.outcome_unknown and info.value.retryable
+    # a new error built with that meaning; the one it wraps was never changed
+    assert isinstance(info.value.__cause__, PlatformError)
+    assert not info.value.__cause__.outcome_unknown
 
 
 def started(fake: FakeMastodon) -> str:

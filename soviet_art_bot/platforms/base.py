@@ -89,6 +89,20 @@ def pending_stays_unknown(pending: dict[str, Any] | None) -> Iterator[None]:
     try:
         yield
     except PlatformError as exc:
-        if pending and not isinstance(exc, RefusedPainting):
-            exc.outcome_unknown = True
+        if pending and not exc.outcome_unknown and not isinstance(exc, RefusedPainting):
+            raise still_unknown(exc) from exc
         raise
+
+
+def still_unknown(exc: PlatformError) -> PlatformError:
+    """The same failure as ``exc``, as a new error whose post may exist (never a mutation).
+
+    Built with its final meaning, so no one holding ``exc`` sees it change.
+    """
+    return type(exc)(
+        exc.platform,
+        exc.args[0],
+        status=exc.status,
+        retryable=exc.retryable,
+        outcome_unknown=True,
+    )
