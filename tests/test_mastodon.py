@@ -313,9 +313,10 @@ def test_a_failed_attempt_to_resolve_a_pending_post_keeps_it_unresolved(fake, pa
     painting, image = painting_image
     platform = make(fake)
     request = request_for(platform, painting, image)
+    pending = {"painting_id": painting.id, "text": request.text, "started_at": started(fake)}
     fake.down()  # the retry cannot learn whether the lost status exists
     with pytest.raises(PlatformError) as info:
-        platform.publish(request, pending={"painting_id": painting.id, "text": request.text})
+        platform.publish(request, pending=pending)
     assert info.value.outcome_unknown and info.value.retryable
     # a new error built with that meaning; the one it wraps was never changed
     assert isinstance(info.value.__cause__, PlatformError)
