@@ -516,9 +516,15 @@ def test_plan_on_an_empty_account_lists_creations_only_and_creates_nothing(deplo
         f"invoke permission {name}-schedule", f"topic {name}-alarms",
         "email subscription ops@example.com", f"alarm {name}-errors", f"alarm {name}-heartbeat",
     }  # fmt: skip
-    assert plan_calls(proc.stdout) > 0
+    # One read per resource, plus the identity, the bucket and the secrets' names.
+    assert plan_calls(proc.stdout) == 13 + 3
     assert not any(bot_resources(name).values())
     assert_no_secret(proc.stdout, proc.stderr)
+
+    # The deploy is that plan carried out: the same resources, each created.
+    proc = deploy(env, *d["args"])
+    assert proc.returncode == 0, proc.stderr
+    assert outcomes(proc.stdout) == {k: "created" for k in planned}
 
 
 def test_plan_after_a_deploy_changes_nothing_and_names_exactly_the_changed_setting(deployment):

@@ -135,5 +135,4 @@ class Account:
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         region = self.region if regional else ""
-        account = self.id if service != "s3" else ""
-        return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
+        return f"arn:{self.partition}:{service}:{region}:{self.id}:{resource}"
