@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint lint-ci bench clean venv test-floor test-real
+.PHONY: test demo lint lint-ci bench clean venv test-floor test-real test-browser chromium
 
 venv: $(STAMP)
 
@@ -71,8 +71,28 @@ test-real: $(STAMP)
 	bash tests/real/setup.sh
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/real/e2e_real_pds.py
 
+# The gallery in a real browser: Debian's Chromium and chromium-driver (installed
+# when missing), driven by Selenium from PyPI (the 'browser' extra, this venv only).
+BROWSER_STAMP := $(VENV)/.installed-browser
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[browser]'
+	touch $(BROWSER_STAMP)
+
+chromium:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+	  echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	else \
+	  $(SUDO) apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium chromium-driver; \
+	fi
+
+test-browser: $(BROWSER_STAMP) chromium
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
+
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) build demo outbox .pytest_cache .real
+	rm -rf $(VENV) $(FLOOR_VENV) build demo outbox .pytest_cache .real artifacts
