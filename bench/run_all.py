@@ -17,6 +17,7 @@ BENCHES = [
     "bench_post.py",
     "bench_cold_start.py",
     "bench_zip.py",
+    "bench_gallery.py",
 ]
 
 
