@@ -25,6 +25,7 @@ import random
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,21 +81,22 @@ class Bot:
         store: Store | None = None,
         logger: Logger | None = None,
         rng: random.Random | None = None,
-        **clients: Any,
+        platforms: Mapping[str, Platform] | None = None,
     ) -> Bot:
         """Build the bot, checking every enabled platform's credentials up front.
 
-        ``clients`` are handed to the platform factories (sessions, base URLs)
-        so tests can inject them at that seam.
+        ``platforms`` holds platforms already built (a test's, each made with
+        its own session or client); the others are built from the settings.
         """
         logger = logger or Logger()
         secrets = secrets or Secrets(ssm_path=settings.ssm_path)
         if secrets.on_secret is None:
             secrets.on_secret = register_secret
-        if set(settings.platforms) - {"outbox"}:
+        if set(settings.platforms) - {"outbox"} - set(platforms or {}):
             secrets.load()
         built = {
-            name: platform_registry.create(name, settings, secrets, logger=logger, **clients)
+            name: (platforms or {}).get(name)
+            or platform_registry.create(name, settings, secrets, logger=logger)
             for name in settings.platforms
         }
         return cls(

@@ -6,7 +6,6 @@ atproto (cold start pays for what is used).
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from ..config import Secrets, Settings
 from ..log import Logger
@@ -20,16 +19,17 @@ MODULES = {
 }
 
 
-def create(
-    name: str, settings: Settings, secrets: Secrets, *, logger: Logger, **clients: Any
-) -> Platform:
-    """Build the platform ``name``; each module exposes ``create(settings, secrets, ...)``.
+def create(name: str, settings: Settings, secrets: Secrets, *, logger: Logger) -> Platform:
+    """Build the real platform ``name``; each module exposes ``create(settings, secrets, ...)``.
 
     Credentials are checked here, before any request: a missing one raises a
-    :class:`~soviet_art_bot.errors.ConfigError` naming it.
+    :class:`~soviet_art_bot.errors.ConfigError` naming it. A test does not come
+    through here with fakes: it builds the platform class with its session or
+    client (as an httpx test passes a transport) and hands it to
+    :meth:`soviet_art_bot.bot.Bot.build` as ``platforms``.
     """
     module = importlib.import_module(MODULES[name])
-    return module.create(settings, secrets, logger=logger, **clients)
+    return module.create(settings, secrets, logger=logger)
 
 
 __all__ = ["MODULES", "Platform", "PostRequest", "PostResult", "create"]

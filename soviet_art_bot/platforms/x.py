@@ -13,31 +13,37 @@ bodies (``detail``, ``title``, ``status``, ``errors[].message``) itself:
 2. ``POST /2/media/metadata`` ``{"id", "metadata": {"alt_text": {"text"}}}``
 3. ``POST /2/tweets``         ``{"text", "media": {"media_ids": [id]}}``
 
-Exactly one post per slot, even when an answer is lost
--------------------------------------------------------
-The bot records the text as *pending* before calling :meth:`XPlatform.publish`.
-If the answer to ``POST /2/tweets`` is lost (a timeout, a dropped connection,
-an answer cut off or unreadable, a 5xx that may have come after the post was
-made: any failure except a connection that was never opened), the post may or
-may not exist. Re-sending the *identical* text settles it without ever making a
-second post, because X refuses a text the account already has:
+Exactly one post per slot, without trusting X's duplicate check
+--------------------------------------------------------------
+X does not document how long it refuses a repeated text, nor whether a
+re-send with another media id counts as a repeat, so a re-send after a lost
+answer could be a second post. Instead, after an answer to ``POST /2/tweets``
+is lost (a timeout, a dropped connection, an answer cut off or unreadable, a
+5xx: anything :func:`~soviet_art_bot.net.may_have_arrived` cannot rule out),
+the bot **looks first**: it reads the account's timeline
+(``GET /2/users/me``, then ``GET /2/users/:id/tweets`` with
+``start_time`` = the first attempt's time less 5 minutes of clock skew,
+every page) for a post with the same text (X's HTML entities and t.co links
+aside).
 
-* ``201``: the earlier attempt had not posted; this is the one post.
-* ``403`` duplicate content: the post exists. It is found on the account's
-  timeline (``GET /2/users/me``, then ``GET /2/users/:id/tweets``) as the
-  newest post with the same text made since the pending attempt started,
-  and its id is returned.
-* a duplicate with no such post on the timeline means the text belongs to an
-  *older* post (X refuses to repeat it), or that the timeline lags: when
-  resolving a ``pending`` attempt, :class:`DuplicateContent` (the bot decides
-  after how many deliveries to believe it, set the painting aside for X and
-  choose another); right after this call's own lost answer, outcome unknown,
-  so the slot stays pending and a later delivery looks again.
+* Found: that is the slot's post; its id is returned.
+* Not found, and the lookup is **conclusive**: every page since the first
+  attempt was read (no ``next_token`` left within 5 pages of 100), and the
+  read began at least :data:`LAG_MARGIN` seconds after the lost attempt ended
+  (X's timeline is given that long to show a new post; the first look comes
+  at once, the second after the margin). Then X made no post, and the text is
+  sent again (with the same media id while X knows it).
+* Not settled (the invocation has no time left to wait out the margin, the
+  lookup failed, or too many posts since): the error says
+  ``outcome_unknown``, names the slot and what to check, and the slot stays
+  pending. The next delivery passes ``pending``, and :meth:`XPlatform.publish`
+  looks first again (the margin then runs from that moment, since the last
+  attempt's end is not recorded) before uploading anything.
 
-This is done within one call after a lost answer (bounded retries), and on
-the next delivery when the bot passes ``pending``. Whenever the post may
-exist and the call cannot settle it, the error says ``outcome_unknown`` so
-the bot keeps the record pending instead of posting afresh.
+A 403 duplicate answer is therefore never read as "our post exists": to a
+first attempt it means an older post has the text (:class:`DuplicateContent`,
+the bot chooses another painting); to a re-send made after a conclusive
+lookup, the same, after one more look.
 
 The lookup costs a little (X charges reads per user and per post returned),
 and only happens after a lost answer.
@@ -47,6 +53,7 @@ from __future__ import annotations
 
 import html
 import logging
+import random
 import re
 import time
 import unicodedata
@@ -54,6 +61,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .. import net
 from ..caption import post_text, x_length
 from ..catalog import Painting
 from ..config import (
@@ -79,17 +87,17 @@ TEXT_LIMIT = 280
 CREDENTIALS = (X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET)
 POST_URL = "https://x.com/i/web/status/{id}"
 
-MAX_ATTEMPTS = 4  # per request, for 5xx and connection errors
-BACKOFF = 0.5  # seconds before the 2nd attempt; doubles, capped at MAX_BACKOFF
-MAX_BACKOFF = 8.0
+# Requests that are harmless to repeat, and POST /2/tweets once X's timeline
+# shows it made no post: 4 attempts, backoff 0.5 s doubling to 8 s (with jitter).
+RETRY = net.RetryPolicy(attempts=4, base=0.5, cap=8.0, max_retry_after=900.0)
 RATE_LIMIT_MARGIN = 20.0  # seconds kept for posting and recording after a 429 wait
-MAX_RATE_LIMIT_WAITS = 3
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
+MAX_ANSWER = 1_000_000  # bytes of an answer: X's are a few kilobytes
 CLOCK_SKEW = timedelta(minutes=5)  # between this host's clock and X's
-LOOKUP_TRIES = 3  # the timeline may lag the duplicate check by a moment
-LOOKUP_PAGE = 5  # X's smallest max_results: the post sought is among the newest
-LOOKUP_WINDOW = timedelta(hours=1)  # a lost post is made within this of its first attempt
+LAG_MARGIN = 30.0  # seconds X's timeline is given to show a post after its request ended
+LOOKUP_PAGE = 100  # X's largest max_results: one page holds days of this bot's posts
+LOOKUP_PAGES = 5  # pages read before the lookup gives up as inconclusive
 
 _CREDENTIALS_TEXT = "X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET"
 _DUPLICATE = re.compile(r"duplicate", re.IGNORECASE)
@@ -143,36 +151,6 @@ class XCredentials:
         return "XCredentials(***)"
 
     __str__ = __repr__
-
-
-class _Ambiguous(Exception):
-    """POST /2/tweets got no usable answer: the post may exist."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _NotSent(_Ambiguous):
-    """POST /2/tweets never left this host (no connection was made): no post exists."""
-
-
-def _never_sent(exc: Exception) -> bool:
-    """True only when requests could not even open the connection.
-
-    Anything else (a read timeout, a reset, an answer cut short or that will
-    not decode, a TLS error) may have come after X read the request and made
-    the post.
-    """
-    import requests
-    from urllib3.exceptions import MaxRetryError, NewConnectionError
-
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if type(exc) is requests.exceptions.ConnectionError:  # not its SSLError or ProxyError
-        inner = exc.args[0] if exc.args else None
-        return isinstance(inner, MaxRetryError) and isinstance(inner.reason, NewConnectionError)
-    return False
 
 
 def _problem(response: Any) -> dict[str, Any]:
@@ -243,8 +221,35 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class _Lost(Exception):
+    """POST /2/tweets got no usable answer, and the request may have reached X."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _UnknownMedia(Exception):
+    """X no longer knows the media id (expired, or lost on its side): upload again."""
+
+    def __init__(self, reason: str, error: PlatformError) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+class _Waiting(net.TryAgain):
+    """A 429 whose reset comes in time: wait for it, then try again."""
+
+
 class XPlatform(Platform):
-    """Posts a painting to X with its alt text; see the module docstring."""
+    """Posts a painting to X with its alt text; see the module docstring.
+
+    Built with what it talks through, as an httpx client is: a test passes a
+    ``requests``-like ``session`` (the real one is twython's signing session),
+    a ``sleep``, a ``clock`` (``time.time``-like: the lookup's times and the
+    lag margin) and an ``rng`` for the backoff's jitter.
+    """
 
     name = "x"
 
@@ -255,21 +260,22 @@ class XPlatform(Platform):
         base_url: str = "https://api.x.com",
         session: Any = None,
         logger: Logger | None = None,
-        max_attempts: int = MAX_ATTEMPTS,
-        backoff: float = BACKOFF,
+        policy: net.RetryPolicy = RETRY,
+        lag_margin: float = LAG_MARGIN,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
     ) -> None:
         super().__init__(logger=logger)
         self._credentials = credentials
         self.base_url = base_url.rstrip("/")
         self._session = session
-        self.max_attempts = max(1, max_attempts)
-        self.backoff = backoff
+        self.policy = policy
+        self.lag_margin = lag_margin
         self._sleep = sleep
         self._clock = clock
+        self._rng = rng or random.Random()
         self._user_id: str | None = None
-        self._maybe_posted = False  # set per publish(): True once the post may exist
 
     def __repr__(self) -> str:
         return f"XPlatform(base_url={self.base_url!r})"
@@ -284,7 +290,7 @@ class XPlatform(Platform):
             client = Twython(
                 creds.api_key, creds.api_secret, creds.access_token, creds.access_token_secret
             ).client  # the signing session; the Twython object itself is not kept
-            self._session = client
+            self._session = net.mount(client)
         return self._session
 
     def close(self) -> None:
@@ -297,37 +303,36 @@ class XPlatform(Platform):
         return post_text(painting, limit=TEXT_LIMIT, length=x_length, link=link)
 
     def publish(self, request: PostRequest, *, pending: dict[str, Any] | None) -> PostResult:
-        self._maybe_posted = pending is not None
-        try:
-            media_id = self._prepare_media(request)
-            return self._create_post(request, media_id, pending=pending)
-        except DuplicateContent:
-            raise  # always a definite answer: X has no post of ours with this text
-        except PlatformError as exc:
-            if self._maybe_posted:  # keep the slot pending: the next delivery resolves it
-                exc.outcome_unknown = True
-                exc.retryable = True
-            raise
+        since: datetime | None = None
+        if pending is not None:
+            # Look first: the earlier delivery's post may exist. Its last attempt
+            # may have ended a moment ago, so the margin runs from now.
+            since = self._pending_since(pending)
+            found = self._settle(request, since, self._clock() + self.lag_margin,
+                                 "an earlier delivery's answer was lost")  # fmt: skip
+            if found is not None:
+                return found
+        media_id = self._prepare_media(request)
+        return self._create_post(request, media_id, since=since)
 
     # -- requests --------------------------------------------------------------
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
-    def _timeout(self, request: PostRequest) -> tuple[float, float]:
-        left = max(request.remaining() - 1.0, 1.0)
-        return (min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left))
+    def _deadline(self, request: PostRequest) -> net.Deadline:
+        """The invocation's time, less what posting and recording need after a wait."""
+        return net.Deadline(request.remaining() - RATE_LIMIT_MARGIN / 2)
 
-    def _pause(self, request: PostRequest, attempt: int) -> bool:
-        """Sleep before another attempt; False when the invocation has no time left."""
-        delay = min(self.backoff * (2 ** (attempt - 1)), MAX_BACKOFF)
-        if request.remaining() - delay < RATE_LIMIT_MARGIN / 2:
-            return False
-        self._sleep(delay)
-        return True
+    def _exchange(self, method: str, path: str, deadline: net.Deadline, **kwargs: Any) -> Any:
+        """One request, connect to last byte within ``deadline``, its answer capped."""
+        return net.request(
+            self.session, method, self._url(path), deadline=deadline, max_bytes=MAX_ANSWER,
+            connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, **kwargs,
+        )  # fmt: skip
 
-    def _rate_limit_wait(self, response: Any, request: PostRequest, waits: int, step: str) -> None:
-        """Wait out a 429 when the reset comes in time; otherwise raise RateLimited."""
+    def _rate_limit(self, response: Any, request: PostRequest, step: str) -> _Waiting:
+        """A 429 to wait out (its reset comes in time), or RateLimited raised."""
         problem = _problem(response)
         headers = response.headers
         resets = []
@@ -342,8 +347,9 @@ class XPlatform(Platform):
                 reset_at = max(reset_at or 0.0, float(value))
             except ValueError:
                 continue
-        if reset_at is None and headers.get("retry-after", "").isdigit():
-            reset_at = self._clock() + float(headers["retry-after"])
+        after = net.retry_after(headers.get("retry-after"))
+        if reset_at is None and after is not None:
+            reset_at = self._clock() + after
         capped = "usage-capped" in str(problem.get("type", "")) or "UsageCap" in str(
             problem.get("title", "")
         )
@@ -352,27 +358,22 @@ class XPlatform(Platform):
             if reset_at
             else None
         )
-        if not capped and reset_at is not None and waits < MAX_RATE_LIMIT_WAITS:
-            wait = max(reset_at - self._clock(), 0.0) + 1.0  # the reset is in whole seconds
-            if wait <= request.remaining() - RATE_LIMIT_MARGIN:
-                self.logger.warning(
-                    "x_rate_limited", request=step, wait_s=round(wait, 1), reset=when,
-                    outcome="waiting",
-                )  # fmt: skip
-                self._sleep(wait)
-                return
-        raise RateLimited(
-            self.name,
+        message = (
             f"{step}: X rate limit ({_describe(response, problem)})"
             + (f"; it resets at {when}" if when else "")
             + (
                 "; the app's usage cap is reached: raise it in the X Developer Console"
                 if capped
                 else "; a later delivery of the slot posts it"
-            ),
-            status=429,
-            retryable=True,
+            )
         )
+        if not capped and reset_at is not None:
+            wait = max(reset_at - self._clock(), 0.0) + 1.0  # the reset is in whole seconds
+            if wait <= request.remaining() - RATE_LIMIT_MARGIN:
+                self.logger.warning("x_rate_limited", request=step, wait_s=round(wait, 1),
+                                    reset=when, outcome="waiting")  # fmt: skip
+                return _Waiting(message, status=429, retry_after=wait)
+        raise RateLimited(self.name, message, status=429, retryable=True)
 
     def _error(self, response: Any, step: str) -> PlatformError:
         """The error an operator can act on, from X's status and v2 problem body."""
@@ -407,49 +408,53 @@ class XPlatform(Platform):
             )  # fmt: skip
         return PlatformError(self.name, f"{step}: X refused the request ({said})", status=status)
 
-    def _send(
-        self, method: str, path: str, request: PostRequest, *, step: str, **kwargs: Any
+    def _retry(
+        self, attempt: Callable[[net.Deadline], Any], request: PostRequest, step: str
     ) -> Any:
-        """One request with bounded retries for 429, 5xx and connection errors.
+        """``attempt`` through the one retry helper; a final failure as the bot's error."""
 
-        For everything but ``POST /2/tweets`` (which :meth:`_create_post`
-        handles itself), repeating a request is harmless.
+        def on_retry(n: int, exc: net.TryAgain, wait: float) -> None:
+            self.logger.warning("x_retry", request=step, attempt=n + 1, reason=exc.reason,
+                                wait_s=round(wait, 2), outcome="retrying")  # fmt: skip
+
+        try:
+            return net.retry(
+                attempt, policy=self.policy, deadline=self._deadline(request),
+                per_attempt=CONNECT_TIMEOUT + READ_TIMEOUT, sleep=self._sleep, rng=self._rng,
+                on_retry=on_retry,
+            )  # fmt: skip
+        except net.GaveUp as exc:
+            if isinstance(exc.last, _Waiting):
+                raise RateLimited(self.name, exc.last.reason, status=429, retryable=True) from None
+            raise PlatformError(
+                self.name,
+                f"{step}: X did not answer after {exc.attempts} attempts ({exc.last.reason}); "
+                "a later delivery retries",
+                status=exc.last.status,
+                retryable=True,
+            ) from None
+
+    def _send(self, method: str, path: str, request: PostRequest, *, step: str,
+              **kwargs: Any) -> Any:  # fmt: skip
+        """A request that is harmless to repeat, retried on 429, 5xx and failed exchanges.
+
+        Returns X's answer (a 4xx is the caller's to map).
         """
         import requests
 
-        attempt = 0
-        waits = 0
-        while True:
-            attempt += 1
-            reason: str
+        def attempt(deadline: net.Deadline) -> Any:
             try:
-                response = self.session.request(
-                    method, self._url(path), timeout=self._timeout(request), **kwargs
-                )
-            except requests.RequestException as exc:
-                reason = f"{type(exc).__name__} talking to {self.base_url}"
-            else:
-                status = response.status_code
-                if status < 400:
-                    return response
-                if status == 429:
-                    self._rate_limit_wait(response, request, waits, step)
-                    waits += 1
-                    attempt -= 1
-                    continue
-                if status < 500:
-                    return response  # the caller maps it
-                reason = _describe(response, _problem(response))
-            self.logger.warning(
-                "x_retry", request=step, attempt=attempt, reason=reason, outcome="retrying"
-            )
-            if attempt >= self.max_attempts or not self._pause(request, attempt):
-                raise PlatformError(
-                    self.name,
-                    f"{step}: X did not answer after {attempt} attempts ({reason}); "
-                    "a later delivery retries",
-                    retryable=True,
-                )
+                response = self._exchange(method, path, deadline, **kwargs)
+            except (requests.RequestException, net.NetError) as exc:
+                raise net.TryAgain(f"{type(exc).__name__} talking to {self.base_url}") from None
+            if response.status_code == 429:
+                raise self._rate_limit(response, request, step)
+            if response.status_code >= 500:
+                raise net.TryAgain(_describe(response, _problem(response)),
+                                   status=response.status_code)  # fmt: skip
+            return response
+
+        return self._retry(attempt, request, step)
 
     # -- the three steps ------------------------------------------------------
 
@@ -458,6 +463,7 @@ class XPlatform(Platform):
         with open(request.image_path, "rb") as fh:
             data = fh.read()
         filename = f"{request.painting.id}{EXTENSIONS.get(request.mime_type, '')}"
+        # X's description declares media, media_category and additional_owners, nothing else
         response = self._send(
             "POST", "/2/media/upload", request, step=step,
             files={"media": (filename, data, request.mime_type)},
@@ -490,119 +496,86 @@ class XPlatform(Platform):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _create_post(
-        self, request: PostRequest, media_id: str, *, pending: dict[str, Any] | None
+        self, request: PostRequest, media_id: str, *, since: datetime | None
     ) -> PostResult:
+        """POST /2/tweets until X has the post, never a second one.
+
+        After a lost answer the timeline is read first (:meth:`_settle`); the
+        text is sent again only when that lookup shows conclusively that X
+        made no post. ``since`` is set once a post may exist.
+        """
         step = "POST /2/tweets"
-        since = self._pending_since(pending) if pending is not None else None
-        attempt = 0
-        waits = 0
+        media = [media_id]
         reuploaded = False
-        while True:
-            attempt += 1
-            body = {"text": request.text, "media": {"media_ids": [media_id]}}
+
+        def attempt(deadline: net.Deadline) -> PostResult:
+            nonlocal since, reuploaded
             sent_at = datetime.fromtimestamp(self._clock(), UTC)
             try:
-                response = self._post_once(request, body)
-            except _NotSent as unsent:
-                self.logger.warning(
-                    "x_retry", request=step, attempt=attempt, reason=unsent.reason,
-                    outcome="retrying",
-                )  # fmt: skip
-                if attempt >= self.max_attempts or not self._pause(request, attempt):
-                    raise PlatformError(
-                        self.name,
-                        f"{step}: could not connect after {attempt} attempts ({unsent.reason}); "
-                        "a later delivery retries",
-                        retryable=True,
-                    ) from None
-                continue
-            except _Ambiguous as lost:
+                return self._post_once(request, media[0], deadline, since=since)
+            except _Lost as lost:
                 if since is None:
                     since = sent_at - CLOCK_SKEW
-                self._maybe_posted = True
-                self.logger.warning(
-                    "x_answer_lost", request=step, attempt=attempt, reason=lost.reason,
-                    outcome="resolving",
-                )  # fmt: skip
-                if attempt >= self.max_attempts or not self._pause(request, attempt):
-                    raise PlatformError(
-                        self.name,
-                        f"{step}: the answer was lost {attempt} times ({lost.reason}); the post "
-                        "may exist, and the next delivery of this slot finds it instead of "
-                        "posting again",
-                        retryable=True,
-                        outcome_unknown=True,
-                    ) from None
-                continue
-            status = response.status_code
-            if status in (200, 201):
-                try:
-                    post_id = str(response.json()["data"]["id"])
-                except (ValueError, KeyError, TypeError):
-                    raise PlatformError(
-                        self.name,
-                        f"{step}: X answered {status} without data.id; the post may exist",
-                        retryable=True,
-                        outcome_unknown=True,
-                    ) from None
-                return PostResult(id=post_id, url=POST_URL.format(id=post_id))
-            problem = _problem(response)
-            if status == 429:
-                self._rate_limit_wait(response, request, waits, step)
-                waits += 1
-                attempt -= 1
-                continue
-            if _is_duplicate(status, problem):
-                if since is not None and pending is None:
-                    # Our attempt of a moment ago may be that post, not yet on
-                    # the timeline: never conclude "older post" in this call.
-                    try:
-                        return self._find_post(request, since)
-                    except DuplicateContent as exc:
-                        raise PlatformError(
-                            self.name,
-                            f"{exc}; but this call's own attempt may be that post, not yet "
-                            "on the timeline: the next delivery of this slot looks again",
-                            status=exc.status,
-                            retryable=True,
-                            outcome_unknown=True,
-                        ) from None
-                if since is not None:  # our own earlier attempt may be that post
-                    return self._find_post(request, since)
-                raise DuplicateContent(
-                    self.name,
-                    f"{step}: X refuses to repeat an earlier post's text "
-                    f"({_describe(response, problem)}); choosing another painting for X",
-                    status=status,
-                )
-            said = _describe(response, problem)
-            if not reuploaded and _is_unknown_media(status, problem, said):
-                self.logger.warning("x_media_forgotten", reason=said, outcome="uploading again")
+                self.logger.warning("x_answer_lost", request=step, reason=lost.reason,
+                                    outcome="looking")  # fmt: skip
+                found = self._settle(request, since, self._clock() + self.lag_margin, lost.reason)
+                if found is not None:
+                    return found
+                raise net.TryAgain(f"{lost.reason}; X's timeline shows no post") from None
+            except _UnknownMedia as unknown:
+                if reuploaded:
+                    raise unknown.error from None
+                self.logger.warning("x_media_forgotten", reason=unknown.reason,
+                                    outcome="uploading again")  # fmt: skip
                 reuploaded = True
-                media_id = self._prepare_media(request)
-                attempt -= 1
-                continue
-            raise self._error(response, step)
+                media[0] = self._prepare_media(request)
+                raise net.TryAgain(unknown.reason, retry_after=0.0) from None
 
-    def _post_once(self, request: PostRequest, body: dict[str, Any]) -> Any:
-        """Send POST /2/tweets once; raise _Ambiguous when the post may exist.
+        return self._retry(attempt, request, step)
 
-        Every requests failure is ambiguous (X may have made the post before
-        the answer broke) except a connection that was never opened
-        (:class:`_NotSent`).
-        """
+    def _post_once(
+        self, request: PostRequest, media_id: str, deadline: net.Deadline, *,
+        since: datetime | None,
+    ) -> PostResult:  # fmt: skip
+        """One POST /2/tweets: the post, or why not (``_Lost``: it may exist)."""
         import requests
 
+        step = "POST /2/tweets"
+        body = {"text": request.text, "media": {"media_ids": [media_id]}}
         try:
-            response = self.session.request(
-                "POST", self._url("/2/tweets"), json=body, timeout=self._timeout(request)
-            )
-        except requests.RequestException as exc:
+            response = self._exchange("POST", "/2/tweets", deadline, json=body)
+        except (requests.RequestException, net.NetError) as exc:
             reason = f"{type(exc).__name__} talking to {self.base_url}"
-            raise (_NotSent if _never_sent(exc) else _Ambiguous)(reason) from None
-        if response.status_code >= 500:
-            raise _Ambiguous(_describe(response, _problem(response)))
-        return response
+            if net.may_have_arrived(exc):
+                raise _Lost(reason) from None
+            raise net.TryAgain(f"{reason} (nothing was sent)") from None
+        status = response.status_code
+        problem = _problem(response)
+        if status in (200, 201):
+            try:
+                post_id = str(response.json()["data"]["id"])
+            except (ValueError, KeyError, TypeError):
+                raise _Lost(f"X answered {status} without data.id") from None
+            return PostResult(id=post_id, url=POST_URL.format(id=post_id))
+        if status == 429:  # refused before anything happened
+            raise self._rate_limit(response, request, step)
+        if status >= 500:  # may come after the post was made
+            raise _Lost(_describe(response, problem))
+        if _is_duplicate(status, problem):
+            if since is not None:  # settled before this re-send; one more look costs little
+                found, _ = self._look(request, since)
+                if found is not None:
+                    return found
+            raise DuplicateContent(
+                self.name,
+                f"{step}: X refuses to repeat an earlier post's text "
+                f"({_describe(response, problem)}); choosing another painting for X",
+                status=status,
+            )
+        said = _describe(response, problem)
+        if _is_unknown_media(status, problem, said):
+            raise _UnknownMedia(said, self._error(response, step))
+        raise self._error(response, step)
 
     # -- finding a post whose answer was lost ---------------------------------
 
@@ -626,65 +599,96 @@ class XPlatform(Platform):
                 raise PlatformError(self.name, f"{step}: no data.id in X's answer") from None
         return self._user_id
 
-    def _find_post(self, request: PostRequest, since: datetime) -> PostResult:
-        """X says the text exists: return our post made since ``since``, if it is ours."""
+    def _look(self, request: PostRequest, since: datetime) -> tuple[PostResult | None, bool]:
+        """Our post on the account's timeline since ``since``, and whether every page was read.
+
+        Every post since then is read, newest first, up to
+        ``LOOKUP_PAGES`` pages; the match is the post with our text (X's
+        entities and t.co links aside).
+        """
         user_id = self._me(request)
         step = f"GET /2/users/{user_id}/tweets"
-        params = {
+        params: dict[str, Any] = {  # only what X's description declares for this path
             "max_results": LOOKUP_PAGE,
             "start_time": _iso(since),
             "exclude": "replies,retweets",
             "post.fields": "created_at",
         }
-        # A slot resolved long after its attempt (a manual re-run the next day)
-        # must not have its post pushed out of the page by later ones.
-        until = since + LOOKUP_WINDOW
-        if until < datetime.now(UTC) - timedelta(seconds=30):
-            params["end_time"] = _iso(until)
-        for attempt in range(1, LOOKUP_TRIES + 1):
-            response = self._send(
-                "GET", f"/2/users/{user_id}/tweets", request, step=step, params=params
-            )
+        for _ in range(LOOKUP_PAGES):
+            response = self._send("GET", f"/2/users/{user_id}/tweets", request, step=step,
+                                  params=params)  # fmt: skip
             if response.status_code >= 400:
                 raise self._error(response, step)
             try:
-                posts = response.json().get("data") or []
+                answer = response.json()
+                posts = answer.get("data") or []
+                next_token = (answer.get("meta") or {}).get("next_token")
             except (ValueError, AttributeError):
-                posts = []
-            for post in posts:  # newest first
+                raise PlatformError(self.name, f"{step}: X's answer is not JSON") from None
+            for post in posts:
                 if isinstance(post, dict) and _same_text(str(post.get("text", "")), request.text):
                     post_id = str(post["id"])
-                    self.logger.info(
-                        "x_post_found", post_id=post_id, created_at=post.get("created_at"),
-                        outcome="resolved",
-                    )  # fmt: skip
-                    return PostResult(id=post_id, url=POST_URL.format(id=post_id))
-            if attempt < LOOKUP_TRIES and not self._pause(request, attempt):
-                raise PlatformError(
-                    self.name,
-                    f"{step}: X says the post exists but it is not on the timeline yet and "
-                    "this invocation has no time left to look again; the next delivery does",
-                    retryable=True,
-                    outcome_unknown=True,
-                )
-        raise DuplicateContent(
+                    self.logger.info("x_post_found", post_id=post_id,
+                                     created_at=post.get("created_at"), outcome="resolved")  # fmt: skip
+                    return PostResult(id=post_id, url=POST_URL.format(id=post_id)), True
+            if not next_token:
+                return None, True
+            params = {**params, "pagination_token": str(next_token)}
+        return None, False
+
+    def _settle(
+        self, request: PostRequest, since: datetime, settle_at: float, reason: str
+    ) -> PostResult | None:
+        """Did an attempt since ``since`` make the post? Its result, None if conclusively not.
+
+        Conclusive means: every post since ``since`` was read, and the read
+        began after ``settle_at`` (the attempt's end plus the lag margin X's
+        timeline is given to show a new post). A first look comes at once
+        (the post is usually there); when it finds nothing, a second comes at
+        ``settle_at``. When that cannot be had, raise an error that keeps the
+        slot pending.
+        """
+        while True:
+            looked_at = self._clock()
+            try:
+                found, complete = self._look(request, since)
+            except PlatformError as exc:
+                raise self._unsettled(request, since, reason, f"the lookup failed: {exc}") from None
+            if found is not None:
+                return found
+            if not complete:
+                raise self._unsettled(request, since, reason,
+                                      f"more than {LOOKUP_PAGES * LOOKUP_PAGE} posts since "
+                                      "then, and the lookup stops there")  # fmt: skip
+            if looked_at >= settle_at:
+                self.logger.info("x_post_absent", since=_iso(since), outcome="sending")
+                return None
+            wait = settle_at - self._clock()
+            if wait > self._deadline(request).remaining():
+                raise self._unsettled(request, since, reason,
+                                      f"X may show a post up to {self.lag_margin:.0f} s after it "
+                                      "is made, and this invocation has no time left to wait")  # fmt: skip
+            self._sleep(max(wait, 0.0))
+
+    def _unsettled(
+        self, request: PostRequest, since: datetime, reason: str, why: str
+    ) -> PlatformError:
+        """The slot stays pending: the post may exist and nothing here could tell."""
+        start = _iso(since + CLOCK_SKEW)
+        return PlatformError(
             self.name,
-            f"POST /2/tweets: X refuses the text as a duplicate and no post of ours with it "
-            f"was made since {_iso(since + CLOCK_SKEW)}: an older post has it; choosing "
-            "another painting for X",
-            status=403,
+            f"slot {request.slot}: the answer to POST /2/tweets was lost ({reason}) and X's "
+            f"timeline cannot yet show whether that post exists: {why}. The slot stays "
+            "pending; its next delivery looks again before posting anything. If it stays "
+            f"pending, look at the account's posts since {start} on x.com (a post of this "
+            "painting there is the slot's post) and check that the app may read them "
+            "(GET /2/users/:id/tweets needs Read permission and credits for Posts: Read)",
+            retryable=True,
+            outcome_unknown=True,
         )
 
 
-def create(
-    settings: Settings, secrets: Secrets, *, logger: Logger, x_session: Any = None, **_: Any
-) -> XPlatform:
-    """The X platform; all four credentials are checked here, before any request.
-
-    ``x_session`` replaces twython's session (the bot hands the same keyword
-    arguments to every platform, hence the prefix).
-    """
+def create(settings: Settings, secrets: Secrets, *, logger: Logger, **_: Any) -> XPlatform:
+    """The real X platform (twython's session); all four credentials are checked here."""
     credentials = XCredentials.from_secrets(secrets)
-    return XPlatform(
-        credentials, base_url=settings.x_api_base_url, session=x_session, logger=logger
-    )
+    return XPlatform(credentials, base_url=settings.x_api_base_url, logger=logger)
