@@ -150,7 +150,7 @@ def slots(start: str, count: int) -> list[str]:
 
 
 def test_a_month_of_slots_posts_one_image_with_alt_text_each(deployment: Deployment) -> None:
-    times = slots("2026-12-01T00:00:00Z", 31 * 4)
+    times = slots("2026-10-01T00:00:00Z", 31 * 4)  # in the past: a slot may not be ahead
     answers = deployment.run(*times)
     assert all(a["ok"] and a["result"]["status"] == "posted" for a in answers), answers
     assert [a["result"]["slot"] for a in answers] == times
