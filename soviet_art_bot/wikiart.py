@@ -40,7 +40,6 @@ whose pages never end cannot keep an ingest running forever.
 from __future__ import annotations
 
 import html
-import json
 import math
 import random
 import re
@@ -54,8 +53,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
-from . import __version__, net
-from .errors import IngestError
+from . import __version__, net, safejson
+from .errors import ArtBotError, IngestError
 from .net import RetryPolicy
 
 __all__ = ["RetryPolicy"]  # re-exported: the client's retry setting
@@ -399,13 +398,14 @@ def parse_painting(raw: Any, origin: str) -> ListedPainting:
 
 def parse_envelope(data: bytes, url: str, number: int) -> ListingPage:
     """Validate a listing page's envelope (the paintings are checked one by one later)."""
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ListingError(
-            url,
-            "the answer is not JSON; check --wikiart-url points at WikiArt (or a mirror of it)",
-        ) from None
+    try:  # the limits of stored JSON hold for a server's answer too (depth, digits, ...)
+        doc = safejson.loads(
+            data,
+            name="the answer",
+            fix="check --wikiart-url points at WikiArt (or a mirror of it)",
+        )
+    except ArtBotError as exc:
+        raise ListingError(url, str(exc)) from None
     if not isinstance(doc, dict):
         raise ListingError(url, "the answer is not a JSON object; WikiArt's format changed?")
     paintings = doc.get("Paintings")

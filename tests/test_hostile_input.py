@@ -14,7 +14,7 @@ import pytest
 from soviet_art_bot import handler
 from soviet_art_bot.catalog import CATALOG_KEY, load_index
 from soviet_art_bot.cli import main
-from soviet_art_bot.errors import EventError
+from soviet_art_bot.errors import ArtBotError, EventError
 from soviet_art_bot.ledger import LEDGER_KEY, Ledger, choose, read_ledger, slot_key
 from soviet_art_bot.safejson import MAX_DEPTH, loads
 from soviet_art_bot.sample import write_sample
@@ -312,3 +312,29 @@ def test_slot_bounds_are_relative_to_now():
         parse_time("2026-11-27T12:00:01Z", now=now)
     assert parse_time("2020-01-01T00:00:00Z", now=now).year == 2020
     assert parse_time("2026-11-26T13:30:00+01:30").hour == 12
+
+
+@pytest.mark.parametrize(
+    ("key", "data", "error_type"),
+    [
+        (CATALOG_KEY, SURROGATE, "CatalogError"),
+        (CATALOG_KEY, NUL_KEY, "CatalogError"),
+        (LEDGER_KEY, b'{"recent": []}', "StateError"),
+    ],
+)
+def test_the_lambda_logs_a_hostile_file_once(
+    collection, monkeypatch, capsys, key, data, error_type
+):
+    """In the Lambda the refusal is an error of our tree, logged once, nothing written."""
+    collection.write(key, data)
+    before = snapshot(collection.root)
+    monkeypatch.setenv("ART_BOT_STORE", str(collection.root))
+    monkeypatch.setenv("ART_BOT_PLATFORMS", "outbox")
+    monkeypatch.setenv("ART_BOT_OUTBOX_DIR", str(collection.root.parent / "outbox"))
+    with pytest.raises(ArtBotError):
+        handler.lambda_handler({"time": SLOT}, None)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    (invocation,) = [line for line in lines if line["step"] == "invocation"]
+    assert invocation["error_type"] == error_type and key in invocation["error"]
+    assert snapshot(collection.root) == before
+    assert not (collection.root.parent / "outbox").exists()

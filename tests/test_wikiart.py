@@ -219,7 +219,10 @@ def test_an_unknown_style_is_one_clear_error(client: WikiArtClient) -> None:
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        (b"<html>maintenance</html>", "not JSON"),
+        (b"<html>maintenance</html>", "not valid JSON"),
+        (b'{"Paintings": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nests arrays"),
+        (b'{"Paintings": [], "AllPaintingsCount": ' + b"9" * 5000 + b"}", "5000 digits"),
+        (b'{"Paintings": [{"title": "\\ud800"}]}', "lone UTF-16 surrogate"),
         (b"[1, 2]", "not a JSON object"),
         (b'{"AllPaintingsCount": 3}', "no 'Paintings'"),
         (b'{"Paintings": {"id": 1}}', "'Paintings' is not a list"),

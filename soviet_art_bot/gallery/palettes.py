@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import NotFound
+from .. import safejson
+from ..errors import ArtBotError, NotFound
 from ..log import Logger
 from ..store import Store
 
@@ -119,8 +120,8 @@ def read_palettes(store: Store, log: Logger | None = None) -> dict[str, PaletteE
     except NotFound:
         return {}
     try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError):
+        doc = safejson.loads(data, name=PALETTES_KEY, fix="it is rebuilt")
+    except ArtBotError:
         log.warning("gallery.palettes_unreadable", key=PALETTES_KEY,
                     error="not valid JSON; run 'soviet-art-bot thumbs --force'")  # fmt: skip
         return {}

@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .. import safejson
 from ..config import check_store_url
 from ..errors import ArtBotError, ConfigError, Conflict, NotFound
 from ..ledger import SLOTS_PREFIX
@@ -87,8 +88,8 @@ class Site:
         if got is None:
             return None, None
         try:
-            return json.loads(got[0]), got[1]
-        except (ValueError, RecursionError):
+            return safejson.loads(got[0], name=self.describe(name), fix="it is rebuilt"), got[1]
+        except ArtBotError:
             return None, got[1]
 
 

@@ -57,6 +57,7 @@ from ..config import (
 from ..errors import (
     AuthError,
     ConfigError,
+    EventError,
     MediaTooLarge,
     PlatformError,
     RateLimited,
@@ -64,6 +65,7 @@ from ..errors import (
 from ..log import Logger
 from ..media import image_size
 from ..net import Deadline, GaveUp, RetryPolicy, TryAgain, may_have_arrived, retry
+from ..times import parse_time
 from .base import Platform, PostRequest, PostResult, pending_stays_unknown
 
 TEXT_LIMIT = 300  # graphemes
@@ -144,13 +146,11 @@ def record_key(slot: str) -> str:
     digest = hashlib.sha256(slot.encode()).digest()
     clock_id = int.from_bytes(digest[:2], "big") & 1023
     try:
-        when = datetime.fromisoformat(slot.replace("Z", "+00:00"))
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
+        when = parse_time(slot, what="the slot", bounded=False)
         micros = int(when.timestamp() * 1_000_000)
         if not 0 <= micros < 2**53:
             raise ValueError(slot)
-    except ValueError:
+    except (ValueError, EventError):
         micros = int.from_bytes(digest[2:9], "big") >> 3  # 53 bits
     key = tid(micros, clock_id)
     assert _TID.fullmatch(key)

@@ -76,11 +76,13 @@ from ..errors import (
     AuthError,
     ConfigError,
     DuplicateContent,
+    EventError,
     PlatformError,
     RateLimited,
 )
 from ..log import Logger
 from ..media import EXTENSIONS
+from ..times import parse_time
 from .base import Platform, PostRequest, PostResult
 
 TEXT_LIMIT = 280
@@ -208,13 +210,10 @@ def _same_text(theirs: str, ours: str) -> bool:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parse_time(value, what="a stored time", bounded=False)
+    except EventError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _iso(when: datetime) -> str:
