@@ -4,20 +4,34 @@ The text is ``"Title"`` on one line and ``Artist, Year`` on the next (no comma
 when the year is empty). When it does not fit, the title is shortened with an
 ellipsis, never the artist: the credit is the point of the bot.
 
-X counts *weighted* characters (twitter-text v3): after NFC normalisation,
-code points in a few Latin/punctuation ranges weigh 1, everything else (CJK,
-Cyrillic is in range 0-4351 so it weighs 1) weighs 2, an emoji sequence weighs
-2 however many code points it has, and any URL weighs 23. Bluesky counts
-graphemes. Mastodon counts graphemes too, after counting every URL as 23 and
-every ``@user@domain`` as ``@user`` (``platforms.mastodon.mastodon_length``,
-built on :func:`grapheme_length`).
+Each platform's count is the platform's own reference, ported rather than
+approximated, because an approximation that counts low gets a post refused:
+
+- X (:func:`x_length`): twitter-text v3's ``parseTweet`` (config ``v3.json``):
+  NFC, then every link its extractor finds weighs 23, every emoji its emoji
+  parser finds weighs 2, a UTF-16 code unit in the light ranges weighs 1 and
+  anything else 2. The regular expressions are the JavaScript reference's own
+  (``_twitter_text_data``, generated from the npm packages) applied, as there,
+  to UTF-16 code units. ``twitter-text-parser`` (PyPI) agrees with the
+  conformance data but imports ``pkg_resources`` at start, which the Lambda's
+  Python 3.13 runtime does not ship, and its emoji list is newer than the
+  reference's, so it counts some sequences lower than X's published counter.
+- Mastodon (:func:`mastodon_length`): ``StatusLengthValidator``: the spoiler
+  text plus the status, in grapheme clusters, after Mastodon's extractor has
+  replaced every link (with a scheme) by 23 characters and every mention by
+  ``@username``.
+- Bluesky (:func:`bluesky_fits`): the post record's ``text`` allows at most 300
+  graphemes and 3,000 UTF-8 bytes.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from array import array
 from collections.abc import Callable
+from functools import cache
 
 from .catalog import Painting
 from .errors import ArtBotError
@@ -25,161 +39,144 @@ from .errors import ArtBotError
 ELLIPSIS = "\u2026"
 ALT_TEXT_LIMIT = 1000  # X's limit, the strictest of the three platforms
 
-# twitter-text v3 configuration
-_X_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-_X_URL_LENGTH = 23
-# What twitter-text takes for a link, with or without ``http(s)://``: a host of
-# valid labels (at most 63 characters each, punycoded) ending in a known
-# top-level domain, then an optional port and path; trailing punctuation is not
-# part of it. Country codes are X's full list; generic domains are the common
-# ones. A dotted word ending in some other word may or may not be a link for X
-# (its list is long and changes), so it counts as the larger of its own weight
-# and 23: the text may come out a little shorter than needed, never too long.
-_X_CC_TLDS = frozenset(
-    "ac ad ae af ag ai al am an ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bl bm "
-    "bn bo bq br bs bt bv bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz "
-    "de dj dk dm do dz ec ee eg eh er es et eu fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl "
-    "gm gn gp gq gr gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir is it je jm jo "
-    "jp ke kg kh ki km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me mf mg "
-    "mh mk ml mm mn mo mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz "
-    "om pa pe pf pg ph pk pl pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si "
-    "sj sk sl sm sn so sr ss st su sv sx sy sz tc td tf tg th tj tk tl tm tn to tp tr tt tv "
-    "tw tz ua ug uk um us uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw "
-    "рф укр бел бг срб мкд қаз мон ею հայ გე".split()
-)
-_X_GENERIC_TLDS = frozenset(
-    "aero app art arte asia biz blog book cat club com coop design dev edu email gallery gov "
-    "info int jobs live mil mobi moscow museum name net news one online org page photo "
-    "photography pics pictures post pro shop site social space store tech tel today top "
-    "travel tv wiki world xxx xyz рус москва орг ком онлайн сайт дети".split()
-)
-_X_SHORT_CC_OK = frozenset({"co", "tv"})  # "t.co" counts as a link; "foo.ru" alone does not
-_X_URL_CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9@\uff20$#\uff03])"
-    r"(?:(?P<scheme>https?://)[^\s/?#:\"<>]+|(?<![.\-_/])(?:[A-Za-z0-9_-]+\.)+[A-Za-z]{2,})"
-    r"(?P<port>:[0-9]{1,5})?(?P<path>[/?#][^\s\"<>]*)?",
-    re.IGNORECASE,
-)
-_X_URL_TRAILING = ".,;:!?'\""
+X_TEXT_LIMIT = 280
+BLUESKY_MAX_GRAPHEMES = 300
+BLUESKY_MAX_BYTES = 3000
+URL_LENGTH = 23  # X and Mastodon count every link as 23 characters
 
 Length = Callable[[str], int]
 
+# -- X: twitter-text v3 ---------------------------------------------------------
 
-def _is_emoji_start(cp: int) -> bool:
-    return (
-        0x1F000 <= cp <= 0x1FAFF
-        or 0x2600 <= cp <= 0x27BF
-        or 0x2B00 <= cp <= 0x2BFF
-        or 0x2300 <= cp <= 0x23FF
-        or cp in (0x00A9, 0x00AE, 0x203C, 0x2049, 0x2122, 0x2139, 0x3030, 0x303D)
-    )
-
-
-def _is_emoji_continuation(cp: int) -> bool:
-    return (
-        cp in (0x200D, 0xFE0F, 0xFE0E, 0x20E3)
-        or 0x1F3FB <= cp <= 0x1F3FF  # skin tones
-        or 0xE0020 <= cp <= 0xE007F  # tag sequences (subdivision flags)
-    )
+# config/v3.json: weights are in hundredths; these ranges weigh 100, the rest 200.
+_X_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_X_MAX_URL_LENGTH = 4096
+_X_MAX_TCO_SLUG_LENGTH = 40
+_X_DEFAULT_PROTOCOL = "https://"
+_PUNYCODE_SEPARATORS = re.compile("[\u3002\uff0e\uff61]")
 
 
-def _x_weight(cp: int) -> int:
-    for start, end in _X_RANGES:
-        if start <= cp <= end:
-            return 1
-    return 2
+@cache
+def _x_regexes() -> dict[str, re.Pattern[str]]:
+    """The reference's patterns, compiled on first use (a cold start without X skips them)."""
+    from . import _twitter_text_data as data
+
+    def compile_js(name: str) -> re.Pattern[str]:
+        source = getattr(data, name)
+        flags = getattr(data, f"{name}_FLAGS")
+        # JavaScript's ``$`` (no m flag) is the end of input; Python's also
+        # matches before a final newline.
+        source = source.replace("|$)", "|\\Z)")
+        return re.compile(source, re.IGNORECASE if "i" in flags else 0)
+
+    return {
+        name: compile_js(name)
+        for name in (
+            "EXTRACT_URL",
+            "VALID_ASCII_DOMAIN",
+            "VALID_TCO_URL",
+            "INVALID_URL_WITHOUT_PROTOCOL_PRECEDING_CHARS",
+            "EMOJI",
+        )
+    }
 
 
-def _x_segment_length(text: str) -> int:
-    total = 0
-    i = 0
-    cps = [ord(c) for c in text]
-    while i < len(cps):
-        cp = cps[i]
-        if 0x1F1E6 <= cp <= 0x1F1FF:  # regional indicators pair into one flag
-            total += 2
-            i += 2 if i + 1 < len(cps) and 0x1F1E6 <= cps[i + 1] <= 0x1F1FF else 1
-            continue
-        if _is_emoji_start(cp) or (
-            i + 1 < len(cps)
-            and cps[i + 1] in (0xFE0F, 0x20E3)  # keycaps, text-style emoji
-            and (cp >= 0x2000 or chr(cp) in "0123456789#*")  # "A\ufe0f" is no emoji: 1 + 2
-        ):
-            total += 2
-            i += 1
-            while i < len(cps) and _is_emoji_continuation(cps[i]):
-                if cps[i] == 0x200D and i + 1 < len(cps):
-                    i += 2  # ZWJ joins the next emoji into the same sequence
-                else:
-                    i += 1
-            continue
-        total += _x_weight(cp)
-        i += 1
-    return total
+def _utf16_units(text: str) -> str:
+    """``text`` as one character per UTF-16 code unit, the way JavaScript sees it."""
+    units = array("H")
+    units.frombytes(text.encode("utf-16-le", "surrogatepass"))
+    if sys.byteorder == "big":  # pragma: no cover - the Lambda is little-endian
+        units.byteswap()
+    return "".join(map(chr, units))
 
 
-def _x_label_ok(label: str) -> bool:
-    if not label or label.startswith("-") or label.endswith("-"):
+def _from_utf16_units(units: str) -> str:
+    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+def _punycode_label_ok(label: str) -> bool:
+    """punycode.js ``toASCII`` of one label is 1 to 63 characters (lib/idna.js)."""
+    parts = _PUNYCODE_SEPARATORS.sub(".", _from_utf16_units(label)).split(".")
+    try:
+        encoded = ".".join(
+            p if p.isascii() else "xn--" + p.encode("punycode").decode("ascii") for p in parts
+        )
+    except UnicodeError:
         return False
-    if not label.isascii():
-        try:
-            label = "xn--" + label.encode("punycode").decode("ascii")
-        except UnicodeError:
-            return False
-    return len(label) <= 63
+    return 1 <= len(encoded) <= 63
 
 
-def _x_url_weight(candidate: str, *, scheme: bool, path: bool) -> int | None:
-    """23 for a link, more for a word X may take for one, None for plain text."""
-    host = re.split(r"[/?#:]", candidate.split("://", 1)[-1], maxsplit=1)[0].rstrip(".")
-    labels = host.split(".")
-    if scheme and len(labels) == 4 and all(x.isdigit() and int(x) < 256 for x in labels):
-        return _X_URL_LENGTH  # http://192.168.0.1/
-    if len(labels) < 2 or not all(_x_label_ok(x) for x in labels):
-        return None
-    if any("_" in x for x in labels[-2:]):
-        return None  # an underscore is allowed in subdomains only
-    tld = labels[-1].lower()
-    if tld in _X_CC_TLDS or tld in _X_GENERIC_TLDS:
-        if not scheme and not path and len(labels) == 2 and tld in _X_CC_TLDS:
-            return _X_URL_LENGTH if tld in _X_SHORT_CC_OK else None
-        return _X_URL_LENGTH
-    if tld.isalpha():
-        return max(_X_URL_LENGTH, _x_segment_length(candidate))
-    return None
+def _x_valid_url(url: str, protocol: str, domain: str) -> bool:
+    """extractUrlsWithIndices.js ``isValidUrl``: every label encodable, at most 4096 long."""
+    rx = _x_regexes()
+    if domain[:4] == "xn--" and not rx["VALID_ASCII_DOMAIN"].search(domain):
+        return False
+    if not all(_punycode_label_ok(label) for label in domain.split(".")):
+        return False
+    return len(protocol) + len(url) <= _X_MAX_URL_LENGTH
 
 
-def _x_url_spans(text: str) -> list[tuple[int, int, int]]:
-    """``(start, end, weight)`` of every link in ``text`` (already NFC)."""
-    spans = []
-    for match in _X_URL_CANDIDATE.finditer(text):
-        start, end = match.span()
-        while end > start:  # "see https://x.com/a." ends before the full stop
-            last = text[end - 1]
-            if last in _X_URL_TRAILING or (
-                last in ")]"
-                and text.count("([)]"[")]".index(last)], start, end) < text.count(last, start, end)
-            ):
-                end -= 1
-            else:
-                break
-        candidate = text[start:end]
-        has_path = match.group("path") is not None and match.start("path") < end
-        weight = _x_url_weight(candidate, scheme=bool(match.group("scheme")), path=has_path)
-        if weight is not None:
-            spans.append((start, end, weight))
-    return spans
+def _x_url_entities(units: str) -> dict[int, int]:
+    """``{start: length}`` of every link twitter-text extracts, in UTF-16 units."""
+    if "." not in units:
+        return {}
+    rx = _x_regexes()
+    found: dict[int, int] = {}
+    for match in rx["EXTRACT_URL"].finditer(units):
+        before, url, protocol, domain, path = match.group(2, 3, 4, 5, 7)
+        start, end = match.start(3), match.end(3)
+        if not _x_valid_url(url, protocol or _X_DEFAULT_PROTOCOL, domain):
+            continue
+        if not protocol:
+            if rx["INVALID_URL_WITHOUT_PROTOCOL_PRECEDING_CHARS"].search(before or ""):
+                continue
+            last: tuple[int, int] | None = None
+            ascii_end = 0
+            for ascii_match in rx["VALID_ASCII_DOMAIN"].finditer(domain):
+                ascii_domain = ascii_match.group(0)
+                ascii_start = domain.index(ascii_domain, ascii_end)
+                ascii_end = ascii_start + len(ascii_domain)
+                last = (start + ascii_start, len(ascii_domain))
+                found[last[0]] = last[1]
+            if last is None:
+                continue
+            if path:  # the domain's link takes the path and query along
+                found[last[0]] = len(url.replace(domain, units[last[0] : last[0] + last[1]], 1))
+        else:
+            tco = rx["VALID_TCO_URL"].match(url)
+            if tco:  # a t.co link ends with its slug and query
+                if tco.group(1) and len(tco.group(1)) > _X_MAX_TCO_SLUG_LENGTH:
+                    continue
+                end = start + len(tco.group(0))
+            found[start] = end - start
+    return found
+
+
+def _x_unit_weight(unit: str) -> int:
+    code = ord(unit)
+    return 1 if any(lo <= code <= hi for lo, hi in _X_RANGES) else 2
 
 
 def x_length(text: str) -> int:
-    """Weighted length of ``text`` as X counts it against its 280 limit."""
-    text = unicodedata.normalize("NFC", text)
+    """Weighted length of ``text`` as X counts it against its 280 limit (parseTweet)."""
+    units = _utf16_units(unicodedata.normalize("NFC", text))
+    urls = _x_url_entities(units)
+    emoji = {m.start(): m.end() - m.start() for m in _x_regexes()["EMOJI"].finditer(units)}
     total = 0
-    last = 0
-    for start, end, weight in _x_url_spans(text):
-        total += _x_segment_length(text[last:start]) + weight
-        last = end
-    return total + _x_segment_length(text[last:])
+    i = 0
+    while i < len(units):
+        if i in urls:
+            total += URL_LENGTH
+            i += urls[i]
+        elif i in emoji:
+            total += 2
+            i += emoji[i]
+        else:
+            if "\ud800" <= units[i] <= "\udbff" and "\udc00" <= units[i + 1 : i + 2] <= "\udfff":
+                i += 1  # a surrogate pair weighs as its low half: 2
+            total += _x_unit_weight(units[i])
+            i += 1
+    return total
 
 
 def graphemes(text: str) -> list[str]:
@@ -198,8 +195,134 @@ def graphemes(text: str) -> list[str]:
 
 
 def grapheme_length(text: str) -> int:
-    """Length in graphemes, as Bluesky counts its 300 limit."""
+    """Length in graphemes, as Bluesky and Mastodon count."""
     return len(graphemes(text))
+
+
+# -- Bluesky: the post record's text -------------------------------------------
+
+
+def bluesky_fits(text: str) -> bool:
+    """Whether ``text`` is a valid ``app.bsky.feed.post`` text: 300 graphemes, 3,000 bytes."""
+    return (
+        len(text.encode("utf-8", "surrogatepass")) <= BLUESKY_MAX_BYTES
+        and grapheme_length(text) <= BLUESKY_MAX_GRAPHEMES
+    )
+
+
+# -- Mastodon: StatusLengthValidator -------------------------------------------
+
+_MASTODON_TCO_SLUG_LIMIT = 40
+
+
+@cache
+def _mastodon_regexes() -> tuple[object, object, object, object]:
+    """Mastodon's link and mention patterns (twitter-text's Ruby gem as Mastodon configures it).
+
+    From app/models/account.rb (``MENTION_RE``), app/lib/extractor.rb and
+    config/initializers/twitter_regex.rb (the link pattern: any of Mastodon's
+    schemes, a path of anything but white space that does not end in
+    punctuation), over twitter-text's Ruby domain and top-level-domain rules.
+    """
+    import regex
+
+    from . import _twitter_text_data as data
+
+    directional = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    invalid = "\ufffe\ufeff\uffff"
+    punctuation = regex.escape("!\"#$%&'()*+,-./:;<=>?@[]^_`{|}~", special_only=False)
+    spaces = (  # ASCII spaces and controls, then twitter-text's Unicode spaces
+        "\\x00-\\x20\\x7f\\x85\\xa0\\u1680\\u180e\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+    )
+    dc = f"[^{directional}{punctuation}{spaces}{invalid}]"
+    subdomain = f"(?:(?:{dc}(?:[_-]|{dc})*)?{dc}\\.)"
+    domain_name = f"(?:(?:{dc}(?:-|{dc})*)?{dc}\\.)"
+    domain = (
+        f"(?:{subdomain}*{domain_name}(?:{data.VALID_GTLD}|{data.VALID_CCTLD}|(?:xn--[0-9a-z]+)))"
+    )
+    preceding = f"(?:[^a-z0-9@\uff20$#\uff03{invalid}]|[{directional}]|^)"
+    latin = data.LATIN_ACCENT_CHARS
+    gem_path_char = f"[a-z\\p{{Cyrillic}}0-9!*';:=+,.$/%#\\[\\]\\-\\u2013_~&|@{latin}]"
+    gem_parens = (
+        f"\\((?:{gem_path_char}+|(?:{gem_path_char}*\\({gem_path_char}+\\){gem_path_char}*))\\)"
+    )
+    path_char = "[^\\p{White_Space}<>()?]"
+    parens = f"\\((?:{path_char}+|(?:{path_char}*\\({path_char}+\\){path_char}*))\\)"
+    path_end = f"(?:[^\\p{{White_Space}}()?!*\"'\u300c\u300d<>;:=,.$%\\[\\]~&|@]|(?:{gem_parens}))"
+    path = f"(?:(?:{path_char}*(?:{parens}{path_char}*)*{path_end})|(?:{path_char}+/))"
+    # Mastodon's UCHARS: what RFC 3987 allows in a query, planes 1 to 16 included
+    uchars = "\\xa0-\\ud7ff\\uf900-\\ufdcf\\ufdf0-\\uffef\\ue000-\\uf8ff" + "".join(
+        f"\\U{plane:04x}{'1000' if plane == 14 else '0000'}-\\U{plane:04x}fffd"
+        for plane in range(1, 17)
+    )
+    query = f"(?:\\?[a-z0-9!?*'();:&=+$/%#\\[\\]\\-_.,~|@^{uchars}]*[a-z0-9_&=#/\\-{uchars}])"
+    scheme = "(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://"
+    flags = regex.IGNORECASE | regex.MULTILINE | regex.VERSION0
+    url = regex.compile(
+        f"({preceding})(({scheme})?({domain})(?::[0-9]+)?(/{path}*)?{query}?)", flags
+    )
+    tco = regex.compile(r"^https?://t\.co/([a-z0-9]+)", regex.IGNORECASE)
+    username = "[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?"
+    mention = regex.compile(
+        f"(?<![=/[:word:]])@(({username})(?:@[[:word:].-]+[[:word:]]+)?)", regex.IGNORECASE
+    )
+    end_mention = regex.compile(f"(?:[@\uff20]|[{latin}]+|://)", regex.IGNORECASE)
+    return url, tco, mention, end_mention
+
+
+def _mastodon_domain_ok(url: str, domain: str) -> bool:
+    """The gem's ``is_valid_domain``: IDNA-encodable, the link at most 4096 long."""
+    try:
+        encoded = domain.encode("idna")
+    except UnicodeError:
+        return False
+    return len(url) + max(len(encoded) - len(domain), 0) <= _X_MAX_URL_LENGTH
+
+
+def _mastodon_countable(text: str, url_length: int) -> str:
+    """The status as the validator counts it: links as 23 x's, mentions as ``@username``."""
+    if not text.strip():
+        return ""
+    url_re, tco_re, mention_re, end_mention_re = _mastodon_regexes()
+    entities: list[tuple[int, int, str]] = []
+    if ":" in text:
+        for match in url_re.finditer(text):  # type: ignore[attr-defined]
+            url, scheme, domain = match.group(2, 3, 4)
+            if not scheme:
+                continue  # Mastodon extracts links with a scheme only
+            start, end = match.span(2)
+            tco = tco_re.match(url)  # type: ignore[attr-defined]
+            if tco:
+                if len(tco.group(1)) > _MASTODON_TCO_SLUG_LIMIT:
+                    continue
+                url = tco.group(0)
+                end = start + len(url)
+            if _mastodon_domain_ok(url, domain):
+                entities.append((start, end, "x" * url_length))
+    if "@" in text or "\uff20" in text:
+        for match in mention_re.finditer(text):  # type: ignore[attr-defined]
+            if end_mention_re.match(text, match.end()):  # type: ignore[attr-defined]
+                continue
+            start, end = match.span(1)
+            entities.append((start - 1, end, "@" + match.group(1).split("@")[0]))
+    pieces: list[str] = []
+    last = 0
+    for start, end, replacement in sorted(entities, key=lambda e: e[0]):
+        if start < last:
+            continue  # overlaps the entity before it: the first one wins
+        pieces += [text[last:start], replacement]
+        last = end
+    return "".join(pieces) + text[last:]
+
+
+def mastodon_length(text: str, spoiler_text: str = "", *, url_length: int = URL_LENGTH) -> int:
+    """Length as Mastodon's StatusLengthValidator counts it against ``max_characters``.
+
+    The spoiler text (content warning) shares the budget with the status, so
+    a caller that adds one must pass it here. ``url_length`` is the
+    instance's ``characters_reserved_per_url`` (23 in Mastodon's code).
+    """
+    return grapheme_length(spoiler_text + _mastodon_countable(text, url_length))
 
 
 def credit(painting: Painting) -> str:
@@ -208,34 +331,63 @@ def credit(painting: Painting) -> str:
 
 
 def post_text(
-    painting: Painting, *, limit: int, length: Length = len, link: str | None = None
+    painting: Painting,
+    *,
+    limit: int,
+    length: Length = len,
+    link: str | None = None,
+    max_bytes: int | None = None,
 ) -> str:
-    """The post's text, shortened (title first, then the link) to fit ``limit``."""
-    for tail in ([f"\n{credit(painting)}\n{link}"] if link else []) + [f"\n{credit(painting)}"]:
-        text = _fit_title(painting.title, tail, limit, length)
+    """The post's text, shortened (title first, then the link) to fit the platform.
+
+    It fits when ``length(text) <= limit`` and, with ``max_bytes``, its UTF-8
+    encoding is at most that long. The title loses whole graphemes from its end
+    and gains an ellipsis, down to the ellipsis alone; the link goes before the
+    last of the title does; the artist never goes.
+    """
+
+    def fits(text: str) -> bool:
+        if max_bytes is not None and len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+            return False
+        return length(text) <= limit
+
+    who = credit(painting)
+    if link:
+        text = _fit_title(painting.title, f"\n{who}\n{link}", fits, keep_some=True)
         if text is not None:
             return text
+    text = _fit_title(painting.title, f"\n{who}", fits, keep_some=False)
+    if text is not None:
+        return text
+    size = f"{limit}-character" + (f" and {max_bytes}-byte" if max_bytes is not None else "")
     raise ArtBotError(
-        f"painting {painting.id}: the artist's name alone is longer than the {limit}-character "
+        f"painting {painting.id}: the artist's name alone is longer than the {size} "
         "limit; shorten it in catalog.json"
     )
 
 
-def _fit_title(title: str, tail: str, limit: int, length: Length) -> str | None:
+def _fit_title(
+    title: str, tail: str, fits: Callable[[str], bool], *, keep_some: bool
+) -> str | None:
+    """``"title"`` plus ``tail``, the title cut to its longest fitting prefix of graphemes.
+
+    Counts are not monotonic in the prefix (a prefix can end in a word that
+    becomes a 23-character link), so every candidate is checked, and the
+    search may settle for a slightly shorter title than the longest possible.
+    """
     text = f'"{title}"{tail}'
-    if length(text) <= limit:
+    if fits(text):
         return text
     parts = graphemes(title)
-    lo, hi, best = 0, len(parts) - 1, None
+    lowest = 1 if keep_some and parts else 0
+    lo, hi, best = lowest, len(parts) - 1, None
     while lo <= hi:  # longest prefix that fits, never splitting a grapheme
         mid = (lo + hi) // 2
         candidate = f'"{"".join(parts[:mid]).rstrip()}{ELLIPSIS}"{tail}'
-        if length(candidate) <= limit:
+        if fits(candidate):
             best, lo = candidate, mid + 1
         else:
             hi = mid - 1
-    if best is None or best.startswith(f'"{ELLIPSIS}'):
-        return None
     return best
 
 
@@ -247,5 +399,11 @@ def alt_text(painting: Painting, *, limit: int = ALT_TEXT_LIMIT) -> str:
     text = f'Painting "{title}{tail}'
     if len(text) > limit:
         room = max(limit - len(tail) - len('Painting "') - 1, 1)
-        text = f'Painting "{title[:room].rstrip()}{ELLIPSIS}{tail}'
+        kept, used = [], 0
+        for part in graphemes(title):  # whole graphemes only
+            if used + len(part) > room:
+                break
+            kept.append(part)
+            used += len(part)
+        text = f'Painting "{"".join(kept).rstrip()}{ELLIPSIS}{tail}'
     return text

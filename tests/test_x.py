@@ -62,7 +62,7 @@ DUPLICATE_BODY = {
         ("test.com", 23),  # a link without a scheme is still a link
         ("t.co", 23),
         ("foo.co.jp", 23),
-        ("foo.ru", 6),  # a bare two-label ccTLD domain without a path is not
+        ("foo.ru", 23),  # so is a bare ccTLD domain (twitter-text 3.1.0's parseTweet)
         ("example.com/path/to/resource?search=foo&lang=en", 23),
         ("Test https://test.com test https://test.com test.com test", 86),
         ("https://www.twitter.com/aloha " * 10, 240),
@@ -86,17 +86,19 @@ DUPLICATE_BODY = {
         ("the" + "\u6545" * 160, 323),
         ("\u2000\u200a\u200b \u2010\u2015 \u2032\u2037", 9),  # weight-1 punctuation ranges
         ("\u2026", 2),  # the ellipsis is outside them
-        ("Yard.Board", 23),  # maybe a link on X: counted as one (never too short)
+        ("Yard.Board", 10),  # "board" is no top-level domain: plain text
     ],
 )
 def test_x_length_follows_x_counting_rules(text: str, weight: int) -> None:
     assert x_length(text) == weight
 
 
-def test_x_length_never_undercounts_a_dotted_word() -> None:
-    word = "Dnieprostroi.Hydroelectricstation"  # X may or may not take it for a link
-    assert x_length(word) == len(word)  # longer than 23: its own weight
-    assert x_length("St.Petersburg") == 23
+def test_x_length_counts_dotted_words_as_x_does() -> None:
+    """A dotted word is a link exactly when its last part is a top-level domain."""
+    assert x_length("Dnieprostroi.Hydroelectricstation") == 33
+    assert x_length("St.Petersburg") == 13
+    assert x_length("Magnitogorsk.ru") == 23
+    assert x_length("Magnitogorsk.ru.") == 24
 
 
 # -- helpers ----------------------------------------------------------------

@@ -296,7 +296,13 @@ class Bluesky(Platform):
     # -- the platform interface ---------------------------------------------
 
     def text_for(self, painting: Painting, *, link: str | None = None) -> str:
-        return post_text(painting, limit=TEXT_LIMIT, length=grapheme_length, link=link)
+        return post_text(
+            painting,
+            limit=TEXT_LIMIT,
+            length=grapheme_length,
+            max_bytes=TEXT_BYTES,
+            link=link,
+        )
 
     def publish(self, request: PostRequest, *, pending: dict[str, Any] | None) -> PostResult:
         with pending_stays_unknown(pending):

@@ -47,7 +47,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from ..caption import grapheme_length, graphemes, post_text
+from ..caption import grapheme_length, graphemes, mastodon_length, post_text
 from ..catalog import Painting
 from ..config import ENV_MASTODON_API_BASE_URL, MASTODON_ACCESS_TOKEN, Secrets, Settings
 from ..errors import (
@@ -79,10 +79,6 @@ REQUEST_TIMEOUT = 30.0
 MEDIA_WAIT_MARGIN = 10.0  # stop waiting for media processing this long before the deadline
 USER_AGENT = "soviet-art-bot (Mastodon.py)"
 
-# Mastodon matches URLs with twitter-text's extractor; a scheme plus non-space
-# run is the same for the links this bot writes (WikiArt pages).
-_URL = re.compile(r"https?://\S+", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w@])@(\w+)@[\w.-]+\w", re.UNICODE)
 _TOO_LARGE = re.compile(r"size must be less than|too large", re.IGNORECASE)
 # 422s that no retry of the same painting can pass (status text, media file)
 _NEVER_PASSES = re.compile(
@@ -90,19 +86,6 @@ _NEVER_PASSES = re.compile(
 )
 # Labels the screening sets, as the spoiler text (content warning) names them
 SPOILERS = {"nudity": "nudity", "sexual": "sexual content", "graphic-media": "graphic content"}
-
-
-def mastodon_length(text: str, *, url_length: int = URL_LENGTH) -> int:
-    """Length as Mastodon's StatusLengthValidator counts it.
-
-    Mastodon 4.x counts grapheme clusters after replacing every URL with
-    ``characters_reserved_per_url`` characters (23) and every
-    ``@user@domain`` with ``@user``. (Counting code points would also be
-    safe, being never less, but wastes room on titles with combining accents.)
-    """
-    text = _URL.sub("x" * url_length, text)
-    text = _MENTION.sub(r"@\1", text)
-    return grapheme_length(text)
 
 
 def idempotency_key(slot: str, painting_id: str) -> str:
@@ -266,8 +249,8 @@ class Mastodon(Platform):
         spoiler = spoiler_text(tuple(getattr(painting, "labels", None) or ()))
         return post_text(
             painting,
-            limit=limits.max_characters - grapheme_length(spoiler),
-            length=partial(mastodon_length, url_length=limits.url_length),
+            limit=limits.max_characters,
+            length=partial(mastodon_length, spoiler_text=spoiler, url_length=limits.url_length),
             link=link,
         )
 
