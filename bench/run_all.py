@@ -18,6 +18,7 @@ BENCHES = [
     "bench_cold_start.py",
     "bench_zip.py",
     "bench_gallery.py",
+    "bench_captions.py",
 ]
 
 
