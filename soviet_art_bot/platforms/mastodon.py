@@ -47,7 +47,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from ..caption import grapheme_length, graphemes, mastodon_length, post_text
+from ..caption import graphemes, mastodon_length, post_text
 from ..catalog import Painting
 from ..config import ENV_MASTODON_API_BASE_URL, MASTODON_ACCESS_TOKEN, Secrets, Settings
 from ..errors import (
