@@ -60,6 +60,20 @@ MAX_SET_ASIDE = 5  # unreadable images (or refused paintings) tolerated per slot
 DUPLICATE_CHECKS = 2  # deliveries that must see a duplicate before a pending text is "old"
 IMAGE_SET_ASIDE = timedelta(days=7)
 DUPLICATE_SET_ASIDE = timedelta(days=30)
+# A catalog may be hand-written, so no advice to re-run a scrape it never had.
+REPAIR = "'soviet-art-bot check' lists every image that differs from its catalog entry"
+
+
+def slot_rng(slot: str, platform: str | None, exclude: set[str], fingerprint: str) -> random.Random:
+    """The random source of one choice: uniform, and the same for the same inputs.
+
+    Seeding with the slot, platform, excluded paintings and catalog makes the
+    choice a function of the store's state, so ``preview`` shows the painting
+    the post will choose as long as nothing is posted in between. Which
+    painting comes next is no secret worth a system random source.
+    """
+    seed = f"{slot}|{platform or '*'}|{','.join(sorted(exclude))}|{fingerprint}"
+    return random.Random(seed)
 
 
 @dataclass
@@ -70,7 +84,8 @@ class Bot:
     store: Store
     platforms: dict[str, Platform]
     logger: Logger = field(default_factory=Logger)
-    rng: random.Random = field(default_factory=random.SystemRandom)
+    rng: random.Random | None = None
+    """Only for tests; by default each choice is :func:`slot_rng`'s."""
 
     @classmethod
     def build(
@@ -104,7 +119,7 @@ class Bot:
             store=store or open_store(settings.store),
             platforms=built,
             logger=logger,
-            rng=rng or random.SystemRandom(),
+            rng=rng,
         )
 
     def post(self, slot: datetime, *, deadline: float | None = None) -> dict[str, Any]:
@@ -153,15 +168,12 @@ class ImageFetcher:
                 )
             if painting.bytes is not None and size != painting.bytes:
                 raise ImageError(
-                    f"{where} is {size} bytes but catalog.json says {painting.bytes}; "
-                    "re-run the scrape to repair it"
+                    f"{where} is {size} bytes but catalog.json says {painting.bytes}; {REPAIR}"
                 )
             if painting.sha256 is not None:
                 digest = hashlib.sha256(dest.read_bytes()).hexdigest()
                 if digest != painting.sha256:
-                    raise ImageError(
-                        f"{where} does not match the sha256 in catalog.json; re-run the scrape"
-                    )
+                    raise ImageError(f"{where} does not match the sha256 in catalog.json; {REPAIR}")
         self._images[painting.id] = (dest, mime)
         return dest, mime
 
@@ -225,15 +237,17 @@ class _SlotRun:
 
     def _choose(self, *, platform: str | None = None, exclude: set[str] | None = None) -> Painting:
         ledger, _ = read_ledger(self.store)
+        exclude = exclude or set()
+        rng = self.bot.rng or slot_rng(self.slot_s, platform, exclude, self.index.fingerprint)
         with self.log.timed("choose", platform=platform) as extra:
             painting = choose(
                 self.index,
                 ledger,
                 now=self.slot,
                 window=self.window,
-                rng=self.bot.rng,
+                rng=rng,
                 platform=platform,
-                exclude=exclude or set(),
+                exclude=exclude,
             )
             extra["painting_id"] = painting.id
         return painting
@@ -282,7 +296,7 @@ class _SlotRun:
                 self.lease.save()
         raise ArtBotError(
             f"slot {self.slot_s}: {MAX_SET_ASIDE} paintings in a row had missing or unreadable "
-            "images; check the store (see state/ledger.json for which) and re-run the scrape"
+            f"images (state/ledger.json names them); {REPAIR}"
         )
 
     # -- publishing ----------------------------------------------------------------
@@ -425,7 +439,7 @@ class _SlotRun:
         # posted and died before its ledger write (this writes only what is missing)
         self._record_in_ledger()
         if failures:
-            raise PostIncomplete(self.slot_s, failures)
+            raise PostIncomplete(self.slot_s, failures, self._result("incomplete"))
         return "posted" if posted else "already-posted"
 
     def _result(self, status: str) -> dict[str, Any]:

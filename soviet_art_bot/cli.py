@@ -1,8 +1,14 @@
 """``soviet-art-bot``: the command line over the same library the Lambda uses.
 
 The CLI only parses options and turns library errors into one
-``Error: ...`` line (exit status 1); all behaviour lives in the library.
-Options override the environment, which overrides the defaults.
+``Error: ...`` line; all behaviour lives in the library. Options override the
+environment, which overrides the defaults.
+
+Output is for a person by default (a short summary on stdout); ``--json``
+prints one JSON document on stdout and nothing else there. Log lines go to
+stderr only when asked for (``--verbose``, or ``ART_BOT_LOG_LEVEL``). Exit
+status: 0 done, 1 a failure (``Error: ...``), 2 a usage error (``Error: ...``
+naming the option).
 """
 
 from __future__ import annotations
@@ -11,26 +17,100 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any, NoReturn
 
 from . import __version__
 from .config import ENV_PLATFORMS, ENV_STORE, Settings, check_store_url
-from .errors import ArtBotError, ConfigError
+from .errors import ArtBotError, ConfigError, PostIncomplete
+from .log import ENV_LOG_LEVEL, Logger, log_level
 
 DEFAULT_STYLE = "socialist-realism"
 DEFAULT_WIKIART = "https://www.wikiart.org"
+PROG = "soviet-art-bot"
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (exit status 2)."""
+
+
+class _Help(argparse.HelpFormatter):
+    """Shows each option's default, unless it has none worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" not in text
+            and "default" not in text
+            and action.option_strings
+            and default not in (None, False, argparse.SUPPRESS)
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error is one ``Error:`` line naming the option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("argument "):  # "argument --slot: ..." -> "--slot: ..."
+            message = message[len("argument ") :]
+        raise UsageError(f"{message}; see '{self.prog} --help'")
 
 
 def _add_store(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", help=f"s3://BUCKET[/PREFIX] or a directory (env {ENV_STORE})")
+    parser.add_argument(
+        "--store", help=f"s3://BUCKET[/PREFIX] or a directory (default: ${ENV_STORE})"
+    )
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document for a machine")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=f"write the log lines to stderr (default: only if ${ENV_LOG_LEVEL} is set)",
+    )
+
+
+def _slot_time(option: str, *, bounded: bool = True) -> Any:
+    """An argparse type: a time, parsed (and bounded) as the Lambda parses a slot."""
+
+    def parse(value: str) -> datetime:
+        from .times import parse_time
+
+        try:
+            return parse_time(value, what=option, bounded=bounded)
+        except ArtBotError as exc:  # argparse puts the option's name in front
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{option} ")) from None
+
+    return parse
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return number
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="soviet-art-bot",
-        description="Post one painting of socialist realism to X, Mastodon and Bluesky.",
+    parser = _Parser(
+        prog=PROG,
+        description="Post one painting of socialist realism to X, Mastodon and Bluesky, "
+        "and look after the bot: preview, history, check.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -39,17 +119,57 @@ def _parser() -> argparse.ArgumentParser:
         "post",
         help="post one painting now, through the Lambda's code path",
         description="Post one painting now, through exactly the code path the Lambda uses. "
-        "Prints the result as JSON.",
+        "Re-running a slot posts nothing twice and completes what is missing.",
     )
     _add_store(post)
-    post.add_argument(
-        "--platforms", help=f"comma list of x, mastodon, bluesky, outbox (env {ENV_PLATFORMS})"
-    )
-    post.add_argument("--outbox-dir", help="where the outbox platform writes (default ./outbox)")
+    _platforms_option(post)
+    post.add_argument("--outbox-dir", help="where the outbox platform writes (default: ./outbox)")
     post.add_argument(
         "--slot",
-        help="the slot's time, ISO 8601 (default: now). Re-running a slot posts nothing twice.",
+        type=_slot_time("--slot"),
+        help="the slot's time, ISO 8601 UTC (default: now)",
     )
+    post.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would be posted, like 'preview', and write nothing anywhere",
+    )
+    _output_options(post)
+
+    preview = sub.add_parser(
+        "preview",
+        help="show what the bot would post for a slot, writing nothing",
+        description="The painting the bot would post for a slot and, per platform, the exact "
+        "text, alt text, image and content labels it would send. Writes nothing to the "
+        "store, the outbox or any platform.",
+    )
+    _add_store(preview)
+    _platforms_option(preview)
+    preview.add_argument(
+        "--slot",
+        type=_slot_time("--slot"),
+        help="the slot's time, ISO 8601 UTC (default: the next 6-hour boundary)",
+    )
+    _output_options(preview)
+
+    history = sub.add_parser(
+        "history",
+        help="what was posted, newest slot first",
+        description="What was posted, newest slot first: each platform's status, post id "
+        "and URL. Reads only the slot records it shows.",
+    )
+    _add_store(history)
+    history.add_argument(
+        "--since",
+        type=_slot_time("--since", bounded=False),
+        help="only slots at or after this ISO 8601 time",
+    )
+    history.add_argument(
+        "--limit",
+        type=_positive,
+        help="at most this many slots (default: 20, or all with --since)",
+    )
+    _output_options(history)
 
     scrape = sub.add_parser(
         "scrape",
@@ -68,11 +188,31 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser(
         "check",
-        help="validate a store's catalog.json",
-        description="Validate catalog.json (for example one written by hand or uploaded) "
-        "and index it, so that the next post reads one shard instead of the whole catalog.",
+        help="validate a store's catalog.json and every image it names",
+        description="Validate catalog.json (for example one written by hand or uploaded) and "
+        "every image it names: present, a regular file inside the store, a supported type, "
+        "and the width, height, bytes and sha256 the entry states. Prints every problem and "
+        "exits 1 if there is any. A valid catalog is indexed, so that the next post reads "
+        "one shard instead of the whole catalog.",
     )
     _add_store(check)
+    check.add_argument("--quick", action="store_true", help="check the catalog only, not images")
+    _output_options(check)
+
+    sample = sub.add_parser(
+        "sample",
+        help="write a small sample collection (generated images) to a store",
+        description="Write a sample collection: real paintings' metadata with generated "
+        "images, for trying the bot without scraping.",
+    )
+    _add_store(sample)
+    sample.add_argument(
+        "--count",
+        type=_positive,
+        default=None,
+        help="how many paintings (default: every painting of the sample, 12)",
+    )
+    _output_options(sample)
 
     thumbs = sub.add_parser(
         "thumbs",
@@ -111,14 +251,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
-    return number
+def _platforms_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--platforms",
+        help=f"comma list of x, mastodon, bluesky, outbox (default: ${ENV_PLATFORMS})",
+    )
 
 
 def _store_url(option: str | None) -> str:
@@ -130,16 +267,124 @@ def _store_url(option: str | None) -> str:
     return check_store_url(value, source="--store" if option is not None else ENV_STORE)
 
 
+def _logger(args: argparse.Namespace) -> Logger:
+    """Log lines only when asked: --verbose, or ART_BOT_LOG_LEVEL."""
+    if getattr(args, "verbose", False):
+        return Logger(level="info" if not os.environ.get(ENV_LOG_LEVEL) else log_level())
+    if os.environ.get(ENV_LOG_LEVEL):
+        return Logger(level=log_level())
+    return Logger(level="off")
+
+
+def _emit(args: argparse.Namespace, doc: Any, lines: Sequence[str]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        for line in lines:
+            print(line)
+
+
+def _warn(message: str | None) -> None:
+    if message:
+        print(f"Warning: {message}", file=sys.stderr)
+
+
+def _window_warning(store_url: str, settings: Settings, count: int | None = None) -> None:
+    from .catalog import load_index
+    from .ledger import window_shortfall
+    from .store import open_store
+
+    if count is None:
+        try:
+            count = len(load_index(open_store(store_url)))
+        except ArtBotError:
+            return
+    _warn(window_shortfall(count, settings.no_repeat_days))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.resolve(
+        store=args.store, platforms=args.platforms, outbox_dir=getattr(args, "outbox_dir", None)
+    )
+
+
 def _post(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return _preview(args, default_slot=datetime.now(UTC))
     from .handler import handle
 
-    settings = Settings.resolve(
-        store=args.store, platforms=args.platforms, outbox_dir=args.outbox_dir
+    settings = _settings(args)
+    slot = args.slot or datetime.now(UTC)
+    event = {
+        "detail-type": "Scheduled Event",
+        "source": "soviet-art-bot.cli",
+        "time": slot.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    try:
+        result = handle(event, settings=settings, logger=_logger(args))
+    except PostIncomplete as exc:
+        doc = {**(exc.result or {}), "status": "incomplete", "failed": exc.failures}
+        _emit(args, doc, _post_lines(exc.result) if exc.result else [])
+        _window_warning(settings.store, settings)
+        raise ArtBotError(
+            f"slot {exc.slot} is missing its post on {', '.join(sorted(exc.failures))} "
+            f"({_failures(exc.failures)}); run '{PROG} post --slot {exc.slot}' again to post "
+            "only what is missing"
+        ) from None
+    _emit(args, result, _post_lines(result))
+    _window_warning(settings.store, settings)
+    return 0
+
+
+# What a platform says about the Lambda's own retries; from the command line
+# nothing retries, so the CLI's message says what to run instead.
+_LAMBDA_RETRY = re.compile(
+    r"(; a later delivery (retries|of the slot posts it)|, so the next delivery looks again)"
+)
+
+
+def _failures(failures: dict[str, str]) -> str:
+    parts = []
+    for name, why in sorted(failures.items()):
+        why = _LAMBDA_RETRY.sub("", why)
+        parts.append(why if why.startswith(f"{name}: ") else f"{name}: {why}")
+    return "; ".join(parts)
+
+
+def _post_lines(result: dict[str, Any]) -> list[str]:
+    p = result["painting"]
+    year = f", {p['year']}" if p.get("year") else ""
+    verb = {"posted": "Posted", "already-posted": "Already posted"}.get(
+        result.get("status", ""), "Posted only in part"
     )
-    slot = args.slot or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    event = {"detail-type": "Scheduled Event", "source": "soviet-art-bot.cli", "time": slot}
-    result = handle(event, settings=settings)
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    lines = [f'{verb} slot {result["slot"]}: "{p["title"]}" by {p["artist"]}{year} (id {p["id"]})']
+    for name, post in result.get("posts", {}).items():
+        other = f" (painting {post['painting_id']})" if post.get("painting_id") else ""
+        lines.append(f"  {name}: {post.get('url') or post.get('id')}{other}")
+    return lines
+
+
+def _preview(args: argparse.Namespace, *, default_slot: datetime | None = None) -> int:
+    from .preview import next_slot, preview
+
+    settings = _settings(args)
+    slot = args.slot or default_slot or next_slot()
+    result = preview(settings, slot, logger=_logger(args))
+    _emit(args, result.to_json(), result.lines())
+    _window_warning(settings.store, settings, result.collection_size)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from .history import DEFAULT_LIMIT, read_history
+    from .store import open_store
+
+    store = open_store(_store_url(args.store))
+    limit = args.limit or (None if args.since else DEFAULT_LIMIT)
+    found = read_history(store, since=args.since, limit=limit)
+    for problem in found.problems:
+        _warn(problem)
+    _emit(args, found.to_json(), found.lines())
     return 0
 
 
@@ -172,12 +417,33 @@ def _scrape(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .catalog import load_index
+    from .check import check_store
     from .store import open_store
 
     store = open_store(_store_url(args.store))
-    index = load_index(store, validate=True)
-    print(f"{store.describe('catalog.json')}: valid, {len(index)} paintings (indexed for posting)")
+    report = check_store(store, quick=args.quick)
+    _emit(args, report.to_json(), report.lines())
+    if not report.ok:
+        print(
+            f"Error: {len(report.problems)} problem(s) in {report.catalog}; fix the images or "
+            f"their entries, then run '{PROG} check' again",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from .sample import write_sample
+    from .store import open_store
+
+    store = open_store(_store_url(args.store))
+    paintings = write_sample(store, args.count)
+    _emit(
+        args,
+        {"store": store.url, "paintings": len(paintings)},
+        [f"wrote {len(paintings)} paintings to {store.url}"],
+    )
     return 0
 
 
@@ -215,12 +481,29 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"post": _post, "scrape": _scrape, "check": _check, "sample": _sample,
-            "thumbs": _thumbs, "gallery": _gallery}  # fmt: skip
+COMMANDS = {
+    "post": _post,
+    "preview": _preview,
+    "history": _history,
+    "scrape": _scrape,
+    "check": _check,
+    "sample": _sample,
+    "thumbs": _thumbs,
+    "gallery": _gallery,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+        if os.environ.get(ENV_LOG_LEVEL):
+            log_level()  # a malformed setting is one line, before anything happens
+    except UsageError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except ArtBotError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     try:
         return COMMANDS[args.command](args)
     except ArtBotError as exc:

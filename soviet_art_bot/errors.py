@@ -32,6 +32,8 @@ alarms see it.
 
 from __future__ import annotations
 
+from typing import Any
+
 MAX_QUOTED = 60
 """Longest value an error message quotes: a hostile 1 MB value is never echoed whole."""
 
@@ -120,9 +122,13 @@ class PostIncomplete(ArtBotError):
     retry completes only the platforms that are missing.
     """
 
-    def __init__(self, slot: str, failures: dict[str, str]) -> None:
+    def __init__(
+        self, slot: str, failures: dict[str, str], result: dict[str, Any] | None = None
+    ) -> None:
         self.slot = slot
         self.failures = dict(failures)
+        self.result = result
+        """What the slot did post (the Lambda's return value, status "incomplete")."""
         detail = "; ".join(
             why if why.startswith(f"{name}: ") else f"{name}: {why}"
             for name, why in sorted(failures.items())

@@ -17,7 +17,7 @@ from typing import Any
 from soviet_art_bot.bot import Bot
 from soviet_art_bot.config import Settings
 from soviet_art_bot.errors import ArtBotError, EventError
-from soviet_art_bot.log import Logger
+from soviet_art_bot.log import Logger, log_level
 from soviet_art_bot.times import EXAMPLE, parse_time
 
 SAFETY_SECONDS = 5.0  # finish (and record) this long before Lambda's own timeout
@@ -82,6 +82,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
         remaining = context.get_remaining_time_in_millis() / 1000.0
     try:
+        log_level()  # ART_BOT_LOG_LEVEL, checked before anything happens
         settings = Settings.resolve()
         return handle(event, settings=settings, remaining_seconds=remaining)
     except ArtBotError as exc:

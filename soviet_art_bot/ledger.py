@@ -21,6 +21,7 @@ Two kinds of object live under ``state/`` in the store:
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,22 @@ _SAMPLING_TRIES = 64
 MAX_LEDGER_BYTES = 16 * 1024 * 1024  # thousands of entries at most; see the module docstring
 LONGEST_SET_ASIDE = timedelta(days=31)  # bot.py sets aside for 30 days at most
 _LEDGER_FIX = "fix it, or delete it to start the posting history afresh"
+POSTS_PER_DAY = 4  # one slot every 6 hours
+
+
+def window_shortfall(
+    paintings: int, no_repeat_days: float, posts_per_day: int = POSTS_PER_DAY
+) -> str | None:
+    """Why ``paintings`` cannot fill the no-repeat window, or None if they can."""
+    needed = math.ceil(posts_per_day * no_repeat_days)
+    if paintings >= needed:
+        return None
+    days = f"{no_repeat_days:g}"
+    return (
+        f"the collection has {paintings} painting(s), fewer than the {needed} the no-repeat "
+        f"window needs ({posts_per_day} posts a day x {days} days): paintings will repeat "
+        f"within {days} days; add paintings or lower ART_BOT_NO_REPEAT_DAYS"
+    )
 
 
 def slot_key(slot: datetime) -> str:

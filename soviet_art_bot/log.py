@@ -5,11 +5,16 @@ CloudWatch Logs Insights can filter on the fields (``step``, ``slot``,
 The stream is injectable so tests read exactly what an operator would.
 Every secret value the bot loads is registered with :func:`register_secret`;
 any log line that would contain one gets ``***`` in its place.
+
+``ART_BOT_LOG_LEVEL`` (``debug``, ``info``, ``warning``, ``error`` or ``off``;
+default ``info``) sets which lines are written, for the Lambda and the CLI
+alike; the CLI writes none unless asked (``--verbose`` or the setting).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -20,6 +25,29 @@ from typing import IO, Any
 
 _secrets: set[str] = set()
 _lock = threading.Lock()
+
+ENV_LOG_LEVEL = "ART_BOT_LOG_LEVEL"
+LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "off": 100}
+DEFAULT_LEVEL = "info"
+
+
+def log_level(value: str | None = None, *, source: str = ENV_LOG_LEVEL) -> str:
+    """A checked log level: ``value``, else ``ART_BOT_LOG_LEVEL``, else ``info``."""
+    from .errors import ConfigError
+
+    if value is None:
+        value = os.environ.get(ENV_LOG_LEVEL) or DEFAULT_LEVEL
+    level = value.strip().lower()
+    if level not in LEVELS:
+        raise ConfigError(f"{source}={value!r} is not one of {', '.join(LEVELS)}")
+    return level
+
+
+def _level_or_default(value: str | None) -> str:
+    try:
+        return log_level(value)
+    except Exception:  # a malformed setting is reported at start (handler, CLI), not here
+        return DEFAULT_LEVEL
 
 
 def register_secret(value: str) -> None:
@@ -48,10 +76,16 @@ def _redact_values(value: Any) -> Any:
 
 
 class Logger:
-    """Writes one JSON object a line to ``stream`` (stderr unless given)."""
+    """Writes one JSON object a line to ``stream`` (stderr unless given).
 
-    def __init__(self, stream: IO[str] | None = None, **context: Any) -> None:
+    Lines below ``level`` (default: ``ART_BOT_LOG_LEVEL``, else ``info``) are dropped.
+    """
+
+    def __init__(
+        self, stream: IO[str] | None = None, *, level: str | None = None, **context: Any
+    ) -> None:
         self._stream = stream
+        self.level = _level_or_default(level)
         self.context = context
 
     @property
@@ -60,9 +94,14 @@ class Logger:
 
     def bind(self, **context: Any) -> Logger:
         """A logger that adds ``context`` to every line, writing to the same stream."""
-        return Logger(self._stream, **{**self.context, **context})
+        return Logger(self._stream, level=self.level, **{**self.context, **context})
+
+    def enabled(self, level: str) -> bool:
+        return LEVELS.get(level, 0) >= LEVELS[self.level]
 
     def log(self, level: str, step: str, **fields: Any) -> None:
+        if not self.enabled(level):
+            return
         record = {
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "level": level,

@@ -104,7 +104,7 @@ def test_unknown_platform(env, collection):
 
 def test_options_override_the_environment(env, collection, tmp_path):
     env = {**env, "ART_BOT_STORE": str(tmp_path / "nowhere"), "ART_BOT_PLATFORMS": "x"}
-    proc = run(["post", "--store", str(collection[0].root), "--platforms", "outbox"], env)
+    proc = run(["post", "--store", str(collection[0].root), "--platforms", "outbox", "--json"], env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["status"] == "posted"
 
@@ -146,10 +146,15 @@ def test_check_validates_a_hand_written_catalog(env, tmp_path):
     store = DirStore(tmp_path / "mine")
     store.write(CATALOG_KEY, json.dumps({"version": 1, "paintings": [
         {"id": "a", "image": "images/a.jpg", "title": "Mine", "artist": "Me"}]}).encode())  # fmt: skip
-    proc = run(["check", "--store", str(store.root)], env)
+    proc = run(["check", "--store", str(store.root), "--quick"], env)
     assert proc.returncode == 0 and "valid, 1 paintings" in proc.stdout
+    proc = run(["check", "--store", str(store.root)], env)  # the image is missing
+    assert_one_error_line(proc, "1 problem(s)")
+    assert "a: image: expected an image at" in proc.stdout and "nothing there" in proc.stdout
     store.write(CATALOG_KEY, b'{"version": 1, "paintings": [{"id": "a"}]}')
-    assert_one_error_line(run(["check", "--store", str(store.root)], env), "(id 'a')", "'image'")
+    proc = run(["check", "--store", str(store.root)], env)
+    assert_one_error_line(proc, "1 problem(s)")
+    assert "a: image: expected a valid entry" in proc.stdout and "'image'" in proc.stdout
 
 
 def test_sample_then_post(env, tmp_path):

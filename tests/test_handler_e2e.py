@@ -103,7 +103,7 @@ def test_cli_post_takes_the_same_path(deployment):
     env, _ = deployment
     cli = Path(sys.executable).with_name("soviet-art-bot")
     proc = subprocess.run(
-        [str(cli), "post", "--slot", SLOT], env=env, capture_output=True, text=True
+        [str(cli), "post", "--slot", SLOT, "--json"], env=env, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
     first = json.loads(proc.stdout)

@@ -66,11 +66,11 @@ def test_fixture_fields_are_typed():
         (
             b'{"slot": "x", "painting": {"id": "a"}, "platforms": {"x": {"status": "won"}}}',
             "platforms.x: 'status' is 'won'",
-        ),  # fmt: skip
+        ),
         (
             b'{"slot": "x", "painting": {"id": "a"}, "platforms": {"x": {"status": "pending"}}}',
             "needs 'text'",
-        ),  # fmt: skip
+        ),
         (b'{"slot": "x", "painting": {"id": "a"}, "lease": {"owner": 3}}', "'lease'"),
         (b'{"version": 2, "slot": "x", "painting": {"id": "a"}}', "'version' is 2"),
         (b'{"slot": "x", "painting": {"id": "a"}, "set_aside": [7]}', "set_aside[0]"),
@@ -83,9 +83,14 @@ def test_a_damaged_record_is_one_clear_error(doc, fragment):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                    lambda kids: st.lists(kids, max_size=3)
-                    | st.dictionaries(st.text(max_size=8), kids, max_size=4)))  # fmt: skip
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda kids: (
+            st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=8), kids, max_size=4)
+        ),
+    )
+)
 def test_any_json_is_a_record_or_a_record_error(value):
     base = json.loads((FIXTURES / "partial.json").read_bytes())
     for key in ("platforms", "lease", "set_aside", "painting", "alternates"):
