@@ -19,6 +19,7 @@ BENCHES = [
     "bench_zip.py",
     "bench_gallery.py",
     "bench_captions.py",
+    "bench_history.py",
 ]
 
 
