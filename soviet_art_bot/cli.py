@@ -239,15 +239,6 @@ def _parser() -> argparse.ArgumentParser:
         "--rebuild", action="store_true", help="read every slot record again, even unchanged ones"
     )
     gallery.add_argument("--json", action="store_true", help="print the summary as JSON")
-
-    sample = sub.add_parser(
-        "sample",
-        help="write a small sample collection (generated images) to a store",
-        description="Write a sample collection: real paintings' metadata with generated "
-        "images, for trying the bot without scraping.",
-    )
-    sample.add_argument("--store", required=True, help="a directory or s3://BUCKET[/PREFIX]")
-    sample.add_argument("--count", type=_positive, default=None, help="how many paintings")
     return parser
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import ArtBotError
 from .ledger import format_time
-from .slots import PostStatus, SlotRecord, slot_keys, slot_of_key
+from .slots import MAX_RECORD_BYTES, PostStatus, SlotRecord, slot_keys, slot_of_key
 from .store import Store
 
 DEFAULT_LIMIT = 20
@@ -102,7 +102,11 @@ def read_history(store: Store, *, since: datetime | None = None, limit: int | No
     keyed.sort(reverse=True)
     out = History(total=len(keyed))
     for _, key in keyed[:limit] if limit is not None else keyed:
-        data = store.read_versioned(key)
+        try:
+            data = store.read_versioned(key, max_bytes=MAX_RECORD_BYTES)
+        except ArtBotError as exc:  # too large, a link: say so, show the others
+            out.problems.append(str(exc))
+            continue
         if data is None:  # deleted since the listing
             continue
         try:

@@ -240,9 +240,9 @@ class CountingStore(DirStore):
         super().__init__(root)
         self.reads: list[str] = []
 
-    def read(self, key):  # read_versioned reads through this too
+    def read(self, key, *, max_bytes=None):  # read_versioned reads through this too
         self.reads.append(key)
-        return super().read(key)
+        return super().read(key, max_bytes=max_bytes)
 
 
 def test_history_reads_only_the_records_it_shows(tmp_path):
@@ -347,7 +347,7 @@ def test_check_reports_every_image_problem(any_store, capsys):
     if local:
         expected[("link", "image")] = (
             "a regular file at images/elsewhere.jpg inside the store",
-            f"a link to {Path('/etc/hostname').resolve()}, outside the store",
+            "a symbolic link",
         )
         expected[("folder", "image")] = (
             "a regular file at images/folder.jpg inside the store",
@@ -395,8 +395,9 @@ def test_a_set_aside_image_of_a_hand_written_catalog_does_not_mention_a_scrape(
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["post", "--slot", "yesterday"], "--slot: 'yesterday' is not a time"),
-        (["preview", "--slot", "2026-13-01T00:00:00Z"], "--slot: '2026-13-01T00:00:00Z'"),
+        (["post", "--slot", "yesterday"], "--slot: 'yesterday' is not an RFC 3339 time"),
+        (["preview", "--slot", "2026-13-01T00:00:00Z"], "is not a real date and time"),
+        (["post", "--slot", "2099-01-01T00:00:00Z"], "--slot: 2099-01-01T00:00:00Z is more than"),
         (["history", "--since", "last week"], "--since: 'last week'"),
         (["history", "--limit", "0"], "--limit: '0' is not a whole number"),
         (["preview", "--bogus"], "unrecognized arguments: --bogus"),
