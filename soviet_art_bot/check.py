@@ -13,14 +13,14 @@ found.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import CATALOG_KEY, Painting, load_index, painting_from_json
-from .errors import CatalogError, NotRegularFile, StoreError
+from . import safejson
+from .catalog import CATALOG_KEY, MAX_CATALOG_BYTES, Painting, load_index, painting_from_json
+from .errors import ArtBotError, CatalogError, NotRegularFile, StoreError
 from .media import image_size, sniff_mime
 from .store import Store
 
@@ -56,6 +56,8 @@ class CheckReport:
     paintings: int = 0
     images_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
+    catalog_error: str | None = None
+    """The catalog's own refusal (what a post would say), when an entry is invalid."""
 
     @property
     def ok(self) -> bool:
@@ -69,6 +71,17 @@ class CheckReport:
             "images_checked": self.images_checked,
             "problems": [p.to_json() for p in self.problems],
         }
+
+    def error(self) -> str:
+        """The one ``Error:`` line: the catalog's own refusal first, as a post says it."""
+        count = len(self.problems)
+        if self.catalog_error:
+            more = count - 1
+            return self.catalog_error + (f"; {more} more problem(s) listed above" if more else "")
+        return (
+            f"{count} problem(s) in {self.catalog}; fix the images or their entries, then run "
+            "'soviet-art-bot check' again"
+        )
 
     def lines(self) -> list[str]:
         images = f", {self.images_checked} images checked" if self.images_checked else ""
@@ -84,8 +97,9 @@ class CheckReport:
 def _entry_problems(store: Store, error: CatalogError) -> tuple[list[Painting], list[Problem]]:
     """Every invalid entry of a catalog the index refused, or ``error`` if the whole is bad."""
     try:
-        doc = json.loads(store.read(CATALOG_KEY))
-    except ValueError:
+        data = store.read(CATALOG_KEY, max_bytes=MAX_CATALOG_BYTES)
+        doc = safejson.loads(data, name=CATALOG_KEY, fix="fix it", error=CatalogError)
+    except ArtBotError:
         raise error from None
     if not isinstance(doc, dict) or doc.get("version") != 1:
         raise error
@@ -176,6 +190,7 @@ def check_store(store: Store, *, quick: bool = False) -> CheckReport:
         report.paintings = len(paintings)
     except CatalogError as exc:
         paintings, report.problems = _entry_problems(store, exc)
+        report.catalog_error = str(exc)
         report.paintings = len(paintings) + len(report.problems)
     if not quick and paintings:
         with ThreadPoolExecutor(max(1, min(WORKERS, len(paintings)))) as pool:

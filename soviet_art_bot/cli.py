@@ -415,11 +415,7 @@ def _check(args: argparse.Namespace) -> int:
     report = check_store(store, quick=args.quick)
     _emit(args, report.to_json(), report.lines())
     if not report.ok:
-        print(
-            f"Error: {len(report.problems)} problem(s) in {report.catalog}; fix the images or "
-            f"their entries, then run '{PROG} check' again",
-            file=sys.stderr,
-        )
+        print(f"Error: {report.error()}", file=sys.stderr)
         return 1
     return 0
 

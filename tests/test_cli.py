@@ -153,8 +153,8 @@ def test_check_validates_a_hand_written_catalog(env, tmp_path):
     assert "a: image: expected an image at" in proc.stdout and "nothing there" in proc.stdout
     store.write(CATALOG_KEY, b'{"version": 1, "paintings": [{"id": "a"}]}')
     proc = run(["check", "--store", str(store.root)], env)
-    assert_one_error_line(proc, "1 problem(s)")
-    assert "a: image: expected a valid entry" in proc.stdout and "'image'" in proc.stdout
+    assert_one_error_line(proc, "(id 'a')", "'image'")  # what a post would say, too
+    assert "a: image: expected a valid entry" in proc.stdout
 
 
 def test_sample_then_post(env, tmp_path):

@@ -375,6 +375,9 @@ def test_check_names_every_bad_entry(dir_store, capsys):
     assert code == 1
     found = {(p["id"], p["field"]) for p in json.loads(out)["problems"]}
     assert found == {("noimage", "image"), ("badsize", "width"), ("ok", "id")}
+    (line,) = error_lines(err)  # the catalog's own refusal, as a post says it, then the count
+    assert "(id 'noimage'): field 'image' is missing" in line
+    assert line.endswith("; 2 more problem(s) listed above")
 
 
 def test_a_set_aside_image_of_a_hand_written_catalog_does_not_mention_a_scrape(
