@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,6 @@ from .store import ObjectInfo, Store, open_store
 SLOT_HOURS = 6
 REHEARSAL_SECONDS = 3.0  # how long a preview waits for a slot another invocation holds
 
-Length = Callable[[str], int]
-
 
 def next_slot(now: datetime | None = None) -> datetime:
     """The next 6-hour boundary (00, 06, 12, 18 UTC) at or after ``now``."""
@@ -46,18 +45,29 @@ def next_slot(now: datetime | None = None) -> datetime:
 # -- each platform's text, as it counts it, without its client -------------------
 
 
-def _counters() -> dict[str, tuple[int, Length, str]]:
-    """(limit, length function, unit) per platform, from the platforms' own modules."""
+def _text_rules(name: str, painting: Painting) -> tuple[dict[str, Any], str]:
+    """``post_text``'s limits for ``name``, as the platform's own ``text_for`` sets them.
+
+    The platforms' objects need credentials (and Mastodon asks its instance),
+    so a preview applies their published limits itself, from their modules.
+    """
     from .caption import x_length
     from .platforms import bluesky, mastodon, outbox, x
 
-    return {
-        "x": (x.TEXT_LIMIT, x_length, "weighted characters"),
-        "bluesky": (bluesky.TEXT_LIMIT, grapheme_length, "graphemes"),
-        # the instance's own limit is read when posting; titles fit 500 anyway
-        "mastodon": (mastodon.DEFAULT_MAX_CHARACTERS, mastodon.mastodon_length, "characters"),
-        "outbox": (outbox.TEXT_LIMIT, len, "characters"),
-    }
+    if name == "x":
+        return {"limit": x.TEXT_LIMIT, "length": x_length}, "weighted characters"
+    if name == "bluesky":
+        rules = {"limit": bluesky.TEXT_LIMIT, "length": grapheme_length}
+        rules["max_bytes"] = bluesky.TEXT_BYTES
+        return rules, "graphemes"
+    if name == "mastodon":
+        # the instance's own limit is read when posting; 500 is Mastodon's default
+        spoiler = mastodon.spoiler_text(tuple(getattr(painting, "labels", None) or ()))
+        length = partial(
+            mastodon.mastodon_length, spoiler_text=spoiler, url_length=mastodon.URL_LENGTH
+        )
+        return {"limit": mastodon.DEFAULT_MAX_CHARACTERS, "length": length}, "characters"
+    return {"limit": outbox.TEXT_LIMIT, "length": len}, "characters"
 
 
 def labels_of(painting: Painting) -> list[str]:
@@ -74,11 +84,16 @@ class Rehearsal(Platform):
     def __init__(self, name: str, *, logger: Logger | None = None) -> None:
         self.name = name  # type: ignore[misc]
         super().__init__(logger=logger)
-        self.limit, self.length, self.unit = _counters()[name]
         self.requests: list[PostRequest] = []
 
     def text_for(self, painting: Painting, *, link: str | None = None) -> str:
-        return post_text(painting, limit=self.limit, length=self.length, link=link)
+        rules, _ = _text_rules(self.name, painting)
+        return post_text(painting, link=link, **rules)
+
+    def count(self, painting: Painting, text: str) -> tuple[int, int, str]:
+        """The text's length as this platform counts it, its limit, and the unit."""
+        rules, unit = _text_rules(self.name, painting)
+        return rules["length"](text), rules["limit"], unit
 
     def publish(self, request: PostRequest, *, pending: dict[str, Any] | None) -> PostResult:
         self.requests.append(request)
@@ -268,6 +283,7 @@ def preview(
             out.already_posted[name] = result["posts"].get(name, {})
             continue
         request = platform.requests[-1]
+        length, limit, unit = platform.count(request.painting, request.text)
         out.posts[name] = PlannedPost(
             platform=name,
             text=request.text,
@@ -275,8 +291,8 @@ def preview(
             image=request.painting.image,
             labels=labels_of(request.painting),
             painting=request.painting,
-            length=platform.length(request.text),
-            limit=platform.limit,
-            unit=platform.unit,
+            length=length,
+            limit=limit,
+            unit=unit,
         )
     return out
