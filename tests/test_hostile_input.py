@@ -83,7 +83,7 @@ CONTROL_KEY = catalog({**ENTRY, "image": "images/p1\n.png"})
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        (DEEP, "nests arrays and objects 100002 deep (at most 64)"),
+        (DEEP, "nests arrays and objects more than 64 deep"),
         (HUGE_NUMBER, "has a number 5000 digits long"),
         (SURROGATE, "lone UTF-16 surrogate (\\udXXX escape) in 'paintings[0].title'"),
         (NUL_KEY, "paintings[0] (id 'p1'): field 'image' ('images/p1\\x00.png')"),
@@ -125,6 +125,10 @@ def test_valid_escapes_and_brackets_in_strings_are_fine():
     assert loads(emoji, name="x", fix="y")["title"] == "[[[{{{ 🎨"
     nested = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH
     assert loads(nested, name="x", fix="y") is not None
+    for depth in (MAX_DEPTH + 1, 900, 5000):  # under and over the decoder's own limit
+        deeper = b'{"a": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+        with pytest.raises(ArtBotError, match=f"more than {MAX_DEPTH} deep"):
+            loads(deeper, name="x", fix="y")
     assert loads(b'\xef\xbb\xbf{"a": 1.5}', name="x", fix="y") == {"a": 1.5}
 
 
