@@ -507,9 +507,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fixtures", type=Path, required=True, help="a page-N.json directory")
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--jitter", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    fake = FakeWikiArt.from_fixtures(args.fixtures, latency=args.latency).start(args.port)
+    fake = FakeWikiArt.from_fixtures(args.fixtures, latency=args.latency, jitter=args.jitter).start(
+        args.port
+    )
     print(fake.origin, flush=True)
     try:
         sys.stdin.read()  # serve until stdin closes
