@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.txt
 
 test: $(STAMP)
 	$(BIN)/ruff check soviet_art_bot scripts tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py

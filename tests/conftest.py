@@ -12,7 +12,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+from fake_s3 import AtomicMotoServer
 
 from soviet_art_bot.sample import write_sample
 from soviet_art_bot.store import DirStore, S3Store
@@ -40,11 +40,9 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """URL of moto's S3/SSM/IAM/... server, started once for the session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    """URL of moto's S3/SSM/IAM/... server (atomic conditional writes), once per session."""
+    server = AtomicMotoServer().start()
+    yield server.endpoint
     server.stop()
 
 

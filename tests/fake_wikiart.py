@@ -30,6 +30,7 @@ import struct
 import sys
 import threading
 import time
+import urllib.request
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable
@@ -139,6 +140,18 @@ class Window:
 
 class _Server(ThreadingHTTPServer):
     block_on_close = False
+    fake: FakeWikiArt | None = None
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Counted in the accepting thread, in the order connections are accepted.
+        if self.fake is not None:
+            self.fake._connection(+1)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        if self.fake is not None:
+            self.fake._connection(-1)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError):
@@ -174,6 +187,8 @@ class FakeWikiArt(LocalServer):
         ] = {}  # page number -> Location of a 302  # listing pages answered one byte at a time
         self.stopping = threading.Event()  # ends trickles when the fake stops
         self._rng = random.Random(0)
+        self._connections = 0  # accepted and not yet closed
+        self._connections_changed = threading.Condition()
         self.retry_after = retry_after
         self.report_total = report_total
         self.paintings: list[dict[str, Any]] = []
@@ -289,7 +304,42 @@ class FakeWikiArt(LocalServer):
 
     def start(self, port: int | None = None) -> FakeWikiArt:
         self.stopping.clear()
-        return super().start(port)
+        super().start(port)
+        assert isinstance(self._server, _Server)
+        self._server.fake = self
+        return self
+
+    def _connection(self, change: int) -> None:
+        with self._connections_changed:
+            self._connections += change
+            self._connections_changed.notify_all()
+
+    def drain(self, timeout: float = 120.0) -> None:
+        """Return once every connection made so far has been answered and closed.
+
+        For a client that was killed: every request it had sent is then
+        counted. A connection of our own is accepted after every connection
+        already waiting (the accept queue is first in, first out), so once it
+        is answered every earlier one has been accepted and counted; then the
+        count only has to reach zero.
+        """
+        with urllib.request.urlopen(f"{self.url}/_stats", timeout=timeout) as answer:  # noqa: S310
+            answer.read()
+        with self._connections_changed:
+            if not self._connections_changed.wait_for(lambda: self._connections == 0, timeout):
+                raise TimeoutError(f"{self._connections} connection(s) still open")
+
+    def wait_for_windows(self) -> None:
+        """Until every request that arrived so far is outside its limit's window."""
+        with self._lock:
+            ends = [
+                times[-1] + self.windows[kind].period
+                for kind, times in self.arrivals.items()
+                if times
+            ]
+        pause = threading.Event()
+        while ends and time.monotonic() < max(ends):
+            pause.wait(max(ends) - time.monotonic())  # WikiArt's window, not a sync point
 
     def delay(self) -> float:
         with self._lock:
