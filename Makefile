@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml requirements.txt
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Four workers on two cores: the suite mostly waits (subprocesses, local servers),
+# and every test has its own ports, temporary directories and environment.
 test: $(STAMP)
 	$(BIN)/ruff check soviet_art_bot scripts tests bench
-	$(BIN)/python -m pytest -q -n auto --maxprocesses=4
+	$(BIN)/python -m pytest -q -n 4
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py

@@ -197,42 +197,48 @@ def test_a_pixel_budget_never_lends_more_than_it_has_and_serves_in_order() -> No
     assert budget.peak == 100 and budget.used == 0
 
 
+# Scaled down (a 1000 px limit instead of 4000) so the tests stay quick; same paths.
+SIDE = 1000
+
+
 def test_a_large_jpeg_is_decoded_reduced() -> None:
-    data = make_picture(9000, 3000, seed="wide-jpeg")
+    data = make_picture(4500, 1500, seed="wide-jpeg")
     budget = PixelBudget(MAX_PIXELS_FOR_TESTS)
-    result = normalise(data, budget=budget)
-    assert (result.width, result.height) == (MAX_SIDE, 1333)
-    assert budget.peak <= 4500 * 1500  # DCT-scaled by 2, never the full 27 Mpx
+    result = normalise(data, budget=budget, max_side=SIDE)
+    assert (result.width, result.height) == (SIDE, 333)
+    assert budget.peak <= 1125 * 375  # DCT-scaled by 4, never the full 6.75 Mpx
 
 
 def test_a_large_png_is_flattened_and_shrunk_within_its_budgeted_pixels() -> None:
-    img = Image.new("RGBA", (5000, 2500), (0, 0, 0, 0))  # transparent: must become white
-    img.paste((200, 30, 30, 255), (0, 0, 2500, 2500))
+    img = Image.new("RGBA", (2500, 1250), (0, 0, 0, 0))  # transparent: must become white
+    img.paste((200, 30, 30, 255), (0, 0, 1250, 1250))
     out = io.BytesIO()
     img.save(out, "PNG")
     budget = PixelBudget(MAX_PIXELS_FOR_TESTS)
-    result = normalise(out.getvalue(), budget=budget)
-    assert (result.width, result.height) == (MAX_SIDE, 2000)
+    result = normalise(out.getvalue(), budget=budget, max_side=SIDE)
+    assert (result.width, result.height) == (SIDE, 500)
     stored = _open(result.data)
-    assert stored.getpixel((3900, 1000)) == pytest.approx((255, 255, 255), abs=3)
-    assert stored.getpixel((100, 1000)) == pytest.approx((200, 30, 30), abs=6)
-    assert budget.peak == 5000 * 2500
+    assert stored.getpixel((950, 250)) == pytest.approx((255, 255, 255), abs=3)
+    assert stored.getpixel((50, 250)) == pytest.approx((200, 30, 30), abs=6)
+    assert budget.peak == 2500 * 1250  # decoded whole (PNG cannot be drafted), then reduced
 
 
 def test_concurrent_large_decodes_wait_for_each_other() -> None:
-    img = Image.new("RGB", (4500, 3000), (10, 120, 200))
+    img = Image.new("RGB", (1500, 1200), (10, 120, 200))
     out = io.BytesIO()
     img.save(out, "PNG")
     data = out.getvalue()
-    budget = PixelBudget(int(4500 * 3000 * 1.5))  # room for one and a half
+    budget = PixelBudget(int(1500 * 1200 * 1.5))  # room for one and a half
     results = []
     threads = [
-        threading.Thread(target=lambda: results.append(normalise(data, budget=budget)))
-        for _ in range(3)
+        threading.Thread(
+            target=lambda: results.append(normalise(data, budget=budget, max_side=SIDE))
+        )
+        for _ in range(4)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(120)
-    assert len(results) == 3 and all(r.width == MAX_SIDE for r in results)
-    assert budget.peak == 4500 * 3000  # never two of them decoded at once
+    assert len(results) == 4 and all(r.width == SIDE for r in results)
+    assert budget.peak == 1500 * 1200  # never two of them decoded at once
