@@ -42,9 +42,9 @@ class Counting:
         self.reads = 0
         inner = store.read_versioned
 
-        def read_versioned(key: str):  # type: ignore[no-untyped-def]
+        def read_versioned(key: str, **kwargs):  # type: ignore[no-untyped-def]
             self.reads += 1
-            return inner(key)
+            return inner(key, **kwargs)
 
         store.read_versioned = read_versioned  # type: ignore[method-assign]
 
@@ -78,7 +78,7 @@ def measure(name: str, store: Store, count: int, limit: int) -> None:
     print(f"{name}: wrote {count} slot records in {time.perf_counter() - t0:.1f} s", flush=True)
     counter = Counting(store)
     found = read_history(store, limit=limit)
-    assert len(found.slots) == limit and found.total == count
+    assert len(found.slots) == limit and found.more
     assert found.slots[0].slot == f"{newest:%Y-%m-%dT%H:%M:%SZ}"
     reads = counter.reads
     newest_t = timed(lambda: read_history(store, limit=limit))
@@ -96,7 +96,7 @@ def measure(name: str, store: Store, count: int, limit: int) -> None:
     print(f"  records read for --limit {limit}   {reads} of {count}  (target {limit})")
     print(f"  history --limit {limit}            {newest_t * 1000:.0f} ms (median of 3)")
     print(f"  history --since -30d --limit {limit} {since_t * 1000:.0f} ms")
-    print(f"  of which listing the keys       {list_t * 1000:.0f} ms")
+    print(f"  listing every key instead       {list_t * 1000:.0f} ms")
     print(f"  reading every record instead    {all_t * 1000:.0f} ms")
     print(f"  ratio every record / history    {all_t / newest_t:.1f}x  (target >= 10x)")
 
@@ -112,10 +112,13 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             measure("directory store", DirStore(Path(tmp) / "store"), args.slots, args.limit)
     if "s3" in stores:
+        import logging
         import os
 
         import boto3
         from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
 
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()

@@ -1,21 +1,22 @@
 """``history``: what was posted, newest slot first, from the slot records.
 
 Years of slots are thousands of records, so a listing reads only what it
-shows: the record keys name their slot (``.../2026-11-26T120000Z.json``), so
-they are listed, filtered by ``since`` and sorted without opening a record,
-and only the newest ``limit`` are read.
+shows: the record keys name their slot (``.../2026/11/26/2026-11-26T120000Z.json``),
+so they are listed a year at a time from the newest, filtered by ``since`` and
+sorted without opening a record, and only the newest ``limit`` are read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import ArtBotError
-from .ledger import format_time
-from .slots import MAX_RECORD_BYTES, PostStatus, SlotRecord, slot_keys, slot_of_key
+from .ledger import SLOTS_PREFIX
+from .slots import MAX_RECORD_BYTES, PostStatus, SlotRecord, slot_of_key
 from .store import Store
+from .times import EARLIEST, MAX_AHEAD
 
 DEFAULT_LIMIT = 20
 
@@ -72,35 +73,57 @@ class History:
     slots: list[SlotHistory] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """Records that could not be read, each with what to do about it."""
-    total: int = 0
-    """How many slots matched before ``limit``."""
+    more: bool = False
+    """Whether older slots match than ``limit`` let through."""
 
     def to_json(self) -> list[dict[str, Any]]:
         return [entry.to_json() for entry in self.slots]
 
     def lines(self) -> list[str]:
         if not self.slots:
-            return ["No slot has been posted yet." if not self.total else "No slot matches."]
+            return ["No slot matches." if self.problems else "No slot has been posted yet."]
         out: list[str] = []
         for entry in self.slots:
             out.extend(entry.lines())
-        if self.total > len(self.slots):
-            out.append(
-                f"({len(self.slots)} of {self.total} slots; --limit N or --since TIME for others)"
-            )
+        if self.more:
+            out.append(f"(the newest {len(self.slots)}; --limit N or --since TIME for older ones)")
         return out
 
 
-def read_history(store: Store, *, since: datetime | None = None, limit: int | None) -> History:
-    """The newest ``limit`` slots at or after ``since``, reading only those records."""
-    stamp = format_time(since) if since else None
-    keyed = []
-    for key in slot_keys(store):
-        slot = slot_of_key(key)
-        if slot is not None and (stamp is None or format_time(slot) >= stamp):
-            keyed.append((slot, key))
-    keyed.sort(reverse=True)
-    out = History(total=len(keyed))
+def _newest_keys(
+    store: Store, since: datetime | None, limit: int | None, now: datetime
+) -> list[tuple[datetime, str]]:
+    """Slot record keys at or after ``since``, newest first: one listing per year,
+    newest year first, stopping once more than ``limit`` are known."""
+    found: list[tuple[datetime, str]] = []
+    first = max(EARLIEST.year, since.year if since else EARLIEST.year)
+    for year in range((now + MAX_AHEAD).year, first - 1, -1):
+        batch = []
+        for info in store.list(f"{SLOTS_PREFIX}/{year:04d}/"):
+            slot = slot_of_key(info.key)
+            if slot is not None and (since is None or slot >= since):
+                batch.append((slot, info.key))
+        found.extend(sorted(batch, reverse=True))
+        if limit is not None and len(found) > limit:
+            break
+    return found
+
+
+def read_history(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    limit: int | None,
+    now: datetime | None = None,
+) -> History:
+    """The newest ``limit`` slots at or after ``since``, reading only those records.
+
+    Record keys name their slot, and slots lie between 2020 and a day ahead of
+    now (see :mod:`~soviet_art_bot.times`), so the keys are listed a year at a
+    time from the newest and no record is opened before it is shown.
+    """
+    keyed = _newest_keys(store, since, limit, now or datetime.now(UTC))
+    out = History(more=limit is not None and len(keyed) > limit)
     for _, key in keyed[:limit] if limit is not None else keyed:
         try:
             data = store.read_versioned(key, max_bytes=MAX_RECORD_BYTES)

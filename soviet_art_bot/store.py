@@ -385,7 +385,10 @@ class DirStore(Store):
         """Regular files only: a link or a FIFO is not an object of this store."""
         if not self.root.is_dir():
             return
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        top = self._list_top(prefix)
+        if top is None:
+            return
+        for dirpath, dirnames, filenames in os.walk(top):
             rel_dir = Path(dirpath).relative_to(self.root).as_posix()
             if rel_dir == ".":
                 dirnames[:] = [d for d in dirnames if d not in (PARTIAL_DIR, LOCK_DIR)]
@@ -400,6 +403,25 @@ class DirStore(Store):
                         continue  # removed while listing
                     if stat.S_ISREG(st.st_mode):
                         yield ObjectInfo(key, st.st_size, f"{st.st_mtime_ns:x}-{st.st_size:x}")
+
+    def _list_top(self, prefix: str) -> Path | None:
+        """The deepest folder holding every key under ``prefix``, so that a listing
+        of ``state/slots/2026/`` walks that folder, not every image; None when a
+        folder on the way is missing or is not a plain folder (a link is not
+        followed), as then no key starts with ``prefix``."""
+        top = self.root
+        for part in prefix.split("/")[:-1]:
+            if part in ("", ".", "..") or (top == self.root and part in (PARTIAL_DIR, LOCK_DIR)):
+                return self.root  # not a key's folder: walk everything, keys filter below
+            try:
+                if not stat.S_ISDIR(os.lstat(top / part).st_mode):
+                    return None
+            except FileNotFoundError:
+                return None
+            except OSError:
+                return self.root
+            top = top / part
+        return top
 
     def delete(self, key: str) -> None:
         *dirs, name = check_key(key).split("/")

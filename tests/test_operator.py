@@ -261,7 +261,8 @@ def test_history_reads_only_the_records_it_shows(tmp_path):
         s.strftime("%Y-%m-%dT%H:%M:%SZ") for s in sorted(slots, reverse=True)[:5]
     ]
     assert sorted(store.reads) == sorted(slot_key(s) for s in sorted(slots)[-5:])
-    assert found.total == 40
+    assert found.more
+    assert not read_history(store, limit=40).more and len(read_history(store, limit=40).slots) == 40
 
 
 def test_history_of_a_new_store_and_of_a_damaged_record(dir_store, outbox, capsys):
@@ -533,4 +534,30 @@ def test_s3_store_for_history_and_check(s3_store, outbox, capsys):
     cli(capsys, "post", "--store", url, "--platforms", "outbox", "--slot", S1)
     assert [e["slot"] for e in json.loads(cli(capsys, "history", "--store", url, "--json")[1])] == [
         S1
+    ]
+
+
+def test_a_directory_listing_walks_only_the_prefixs_folder(dir_store, tmp_path):
+    """Same keys as filtering the whole store, for present, missing and linked folders."""
+    write_sample(dir_store, 3, scale=0.1)
+    record = (FIXTURES / "posted.json").read_bytes()
+    for day in (1, 2):
+        dir_store.write(slot_key(datetime(2026, 11, day, tzinfo=UTC)), record)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "x.json").write_text("{}")
+    (dir_store.root / "state" / "slots" / "2025").symlink_to(tmp_path / "outside")
+    every = [info.key for info in dir_store.list()]
+    for prefix in (
+        "state/slots/",
+        "state/slots/2026/11/",
+        "state/slots/2026/11/02/2026",
+        "state/slots/2025/",
+        "state/slots/2019/",
+        "images/",
+        "",
+        "cat",
+    ):
+        assert [i.key for i in dir_store.list(prefix)] == [k for k in every if k.startswith(prefix)]
+    assert [i.key for i in dir_store.list("state/slots/2026/")] == [
+        slot_key(datetime(2026, 11, day, tzinfo=UTC)) for day in (1, 2)
     ]
