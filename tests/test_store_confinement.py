@@ -157,13 +157,11 @@ def test_check_refuses_a_linked_catalog(dir_store, outside, capsys):
     assert "catalog.json: it is a symbolic link" in line and "copy it" in line
 
 
-@pytest.mark.parametrize("target", ["outside", "/dev/zero", "fifo"])
-def test_post_never_posts_a_linked_or_special_image(dir_store, outside, tmp_path, capsys, target):
-    """The only painting's image is the real image moved out and linked back (so its
-    bytes and sha256 match the catalog), or /dev/zero, or a FIFO: nothing is posted,
-    the painting is set aside naming why, and the error is one line."""
-    painting, *_ = write_sample(dir_store, 1, scale=0.1)
-    image = dir_store.root / painting.image
+def _replace_image(store: DirStore, outside: Path, target: str):
+    """The only painting's image becomes the real image moved out and linked back (so
+    its bytes and sha256 match the catalog), a link to /dev/zero, or a FIFO."""
+    painting, *_ = write_sample(store, 1, scale=0.1)
+    image = store.root / painting.image
     if target == "outside":
         moved = outside.parent / "image.jpg"
         os.replace(image, moved)
@@ -174,6 +172,24 @@ def test_post_never_posts_a_linked_or_special_image(dir_store, outside, tmp_path
     else:
         image.unlink()
         os.symlink(target, image)
+    return painting
+
+
+@pytest.mark.parametrize("target", ["outside", "/dev/zero", "fifo"])
+def test_check_refuses_a_linked_or_special_image(dir_store, outside, capsys, target):
+    painting = _replace_image(dir_store, outside, target)
+    assert main(["check", "--store", str(dir_store.root), "--json"]) == 1
+    out, err = capsys.readouterr()
+    _one_error(err)
+    (problem,) = json.loads(out)["problems"]
+    assert problem["id"] == painting.id and problem["field"] == "image"
+    assert problem["found"] == ("a FIFO" if target == "fifo" else "a symbolic link")
+
+
+@pytest.mark.parametrize("target", ["outside", "/dev/zero", "fifo"])
+def test_post_never_posts_a_linked_or_special_image(dir_store, outside, tmp_path, capsys, target):
+    """Nothing is posted, the painting is set aside naming why, the error is one line."""
+    painting = _replace_image(dir_store, outside, target)
     code = main(
         [
             "post",
