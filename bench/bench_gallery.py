@@ -53,12 +53,22 @@ def fill(store: DirStore, posts: int, paintings: int) -> datetime:
     works = []
     for i in range(paintings):
         pid = f"p{i:05d}"
-        works.append(Painting(id=pid, image=f"images/{pid}.jpg", title=f"Painting {i}",
-                              artist=f"Artist {i % 37}", year=str(1917 + i % 60)))  # fmt: skip
+        works.append(
+            Painting(
+                id=pid,
+                image=f"images/{pid}.jpg",
+                title=f"Painting {i}",
+                artist=f"Artist {i % 37}",
+                year=str(1917 + i % 60),
+            )
+        )
         key = THUMBS_PREFIX + thumb_name(pid)
         store.write(key, THUMB)
-        colours = tuple(f"#{(i * 37 + k * 71) % 256:02x}{(i * 11 + k * 29) % 256:02x}"
-                        f"{(i * 5 + k * 131) % 256:02x}" for k in range(5))  # fmt: skip
+        colours = tuple(
+            f"#{(i * 37 + k * 71) % 256:02x}{(i * 11 + k * 29) % 256:02x}"
+            f"{(i * 5 + k * 131) % 256:02x}"
+            for k in range(5)
+        )
         entries[pid] = PaletteEntry(f"src{i}", key, 480, 360, colours, (0.4, 0.3, 0.15, 0.1, 0.05))
     write_palettes(store, entries)
     slot = START
@@ -90,26 +100,34 @@ def main() -> int:
         next_slot = fill(store, args.posts, args.paintings)
         first, summary = timed(lambda: build(store, logger=quiet))
         second, again = timed(lambda: build(store, logger=quiet))
-        record = SlotRecord.new(next_slot, Painting(id="p00000", image="images/p00000.jpg",
-                                                     title="Painting 0", artist="Artist 0"))  # fmt: skip
-        record.platforms["x"] = PlatformPost.posted("p00000", "new", "https://x.example/new",
-                                                    attempt=1)  # fmt: skip
+        record = SlotRecord.new(
+            next_slot,
+            Painting(id="p00000", image="images/p00000.jpg", title="Painting 0", artist="Artist 0"),
+        )
+        record.platforms["x"] = PlatformPost.posted(
+            "p00000", "new", "https://x.example/new", attempt=1
+        )
         store.write(slot_key(next_slot), record.dumps())
         one, after = timed(lambda: refresh(store, next_slot, logger=quiet))
         site = store.root / "gallery"
         sizes = {p.name: p.stat().st_size for p in site.glob("*.html")}
         months = [s for n, s in sizes.items() if n[0].isdigit()]
-    print(f"posts: {summary.posts} in {summary.months} month pages, "
-          f"{args.paintings} paintings")  # fmt: skip
-    print(f"full build:         {first:6.2f} s  ({summary.records_read} records read, "
-          f"{len(summary.pages)} pages)")  # fmt: skip
+    print(f"posts: {summary.posts} in {summary.months} month pages, {args.paintings} paintings")
+    print(
+        f"full build:         {first:6.2f} s  ({summary.records_read} records read, "
+        f"{len(summary.pages)} pages)"
+    )
     print(f"rebuild, unchanged: {second:6.2f} s  ({again.records_read} records read)")
-    print(f"refresh after post: {one:6.2f} s  ({after.records_read} record read, "
-          f"pages {', '.join(after.pages)})")  # fmt: skip
+    print(
+        f"refresh after post: {one:6.2f} s  ({after.records_read} record read, "
+        f"pages {', '.join(after.pages)})"
+    )
     print(f"refresh / full build: {one / first:.3f}")
-    print(f"index.html {sizes['index.html'] / 1000:.0f} kB, palettes.html "
-          f"{sizes['palettes.html'] / 1000:.0f} kB, month pages {min(months) / 1000:.0f}-"
-          f"{max(months) / 1000:.0f} kB")  # fmt: skip
+    print(
+        f"index.html {sizes['index.html'] / 1000:.0f} kB, palettes.html "
+        f"{sizes['palettes.html'] / 1000:.0f} kB, month pages {min(months) / 1000:.0f}-"
+        f"{max(months) / 1000:.0f} kB"
+    )
     return 0
 
 

@@ -68,12 +68,17 @@ def refresh_gallery(bot: Bot, slot: datetime) -> None:
 
         summary = refresh(bot.store, slot, logger=bot.logger)
     except Exception as exc:  # anything at all: the post must still be reported
-        bot.logger.error("gallery_refresh", outcome="error", error=str(exc),
-                         error_type=type(exc).__name__)  # fmt: skip
+        bot.logger.error(
+            "gallery_refresh", outcome="error", error=str(exc), error_type=type(exc).__name__
+        )
         return
-    bot.logger.info("gallery_refresh", outcome="ok", pages=len(summary.pages),
-                    records_read=summary.records_read,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
+    bot.logger.info(
+        "gallery_refresh",
+        outcome="ok",
+        pages=len(summary.pages),
+        records_read=summary.records_read,
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:

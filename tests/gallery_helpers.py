@@ -31,8 +31,9 @@ def fill(store: Store, count: int = 12, *, hostile: bool = True) -> list[Paintin
 
 
 def bot_for(store: Store, outbox: Path, *, gallery: bool = False) -> Bot:
-    settings = Settings(store=store.url, platforms=("outbox",), outbox_dir=str(outbox),
-                        gallery=gallery)  # fmt: skip
+    settings = Settings(
+        store=store.url, platforms=("outbox",), outbox_dir=str(outbox), gallery=gallery
+    )
     return Bot.build(settings, store=store, logger=Logger(io.StringIO()))
 
 

@@ -16,11 +16,12 @@ from PIL import Image
 
 from soviet_art_bot.catalog import write_catalog
 from soviet_art_bot.cli import main
-from soviet_art_bot.gallery.palettes import PALETTES_KEY, read_palettes, thumb_name
+from soviet_art_bot.gallery.palettes import read_palettes, shard_of, thumb_name
 from soviet_art_bot.gallery.posts import post_from_record
 from soviet_art_bot.gallery.site import build, decade_of, refresh
 from soviet_art_bot.gallery.thumbs import make_thumbnail, make_thumbs
 from soviet_art_bot.log import Logger
+from soviet_art_bot.store import DirStore
 
 QUIET = Logger(io.StringIO())
 
@@ -126,17 +127,21 @@ def test_thumb_names_are_safe_for_urls_and_keys():
 def test_hostile_palettes_file_entries_are_dropped(dir_store, tmp_path):
     fill(dir_store, 3, hostile=False)
     make_thumbs(dir_store, logger=QUIET)
-    doc = json.loads(dir_store.read(PALETTES_KEY))
-    ids = sorted(doc["paintings"])
-    doc["paintings"][ids[0]]["palette"][0] = "red;background:url(http://evil.example/x)"
-    doc["paintings"][ids[1]]["thumb"] = "../catalog.json"
-    dir_store.write(PALETTES_KEY, json.dumps(doc).encode())
+    ids = sorted(read_palettes(dir_store))
+    for pid, change in (
+        (ids[0], {"palette": ["red;background:url(http://evil.example/x)"]}),
+        (ids[1], {"thumb": "../catalog.json"}),
+    ):
+        doc = json.loads(dir_store.read(shard_of(pid)))
+        doc["paintings"][pid].update(change)
+        dir_store.write(shard_of(pid), json.dumps(doc).encode())
     log = io.StringIO()
     entries = read_palettes(dir_store, Logger(log))
     assert sorted(entries) == ids[2:]
     assert log.getvalue().count("gallery.palette_ignored") == 2
-    dir_store.write(PALETTES_KEY, b"[" * 100_000)
-    assert read_palettes(dir_store, Logger(io.StringIO())) == {}
+    assert read_palettes(dir_store, QUIET, ids=[ids[2], "unknown"]) == {ids[2]: entries[ids[2]]}
+    dir_store.write(shard_of(ids[2]), b"[" * 100_000)
+    assert ids[2] not in read_palettes(dir_store, Logger(io.StringIO()))
 
 
 # -- the pages -------------------------------------------------------------------
@@ -149,8 +154,10 @@ def test_full_build_shows_every_posted_slot_once(any_store, tmp_path):
     summary = build(any_store, logger=QUIET)
     assert (summary.posts, summary.months) == (14, 2)
     site = "gallery/"
-    pages = {name: any_store.read(site + name).decode() for name in
-             ("index.html", "2026-10.html", "2026-11.html", "palettes.html")}  # fmt: skip
+    pages = {
+        name: any_store.read(site + name).decode()
+        for name in ("index.html", "2026-10.html", "2026-11.html", "palettes.html")
+    }
     month_slots = Page(pages["2026-10.html"]).slots + Page(pages["2026-11.html"]).slots
     expected = [r["slot"] for r in results]
     assert sorted(month_slots) == sorted(expected) and len(set(month_slots)) == 14
@@ -206,15 +213,21 @@ def test_on_s3_every_object_has_its_content_type(s3_store, bucket, tmp_path):
 
 
 def test_records_are_read_defensively():
-    good = {"version": 1, "slot": "2026-11-26T12:00:00Z",
-            "painting": {"id": "p1", "image": "images/p1.jpg", "title": "T", "artist": "A"},
-            "platforms": {"x": {"status": "posted", "id": "1", "url": "javascript:alert(1)"},
-                          "mastodon": {"status": "posted", "id": "2",
-                                       "url": "https://m.example/@a/2"},
-                          "bluesky": {"status": "pending", "painting_id": "p1", "text": "T"}}}  # fmt: skip
+    good = {
+        "version": 1,
+        "slot": "2026-11-26T12:00:00Z",
+        "painting": {"id": "p1", "image": "images/p1.jpg", "title": "T", "artist": "A"},
+        "platforms": {
+            "x": {"status": "posted", "id": "1", "url": "javascript:alert(1)"},
+            "mastodon": {"status": "posted", "id": "2", "url": "https://m.example/@a/2"},
+            "bluesky": {"status": "pending", "painting_id": "p1", "text": "T"},
+        },
+    }
     post = post_from_record(json.dumps(good).encode(), "k")
     assert [(x.platform, x.url) for x in post.links] == [
-        ("mastodon", "https://m.example/@a/2"), ("x", None)]  # fmt: skip
+        ("mastodon", "https://m.example/@a/2"),
+        ("x", None),
+    ]
     assert post.alt_text == 'Painting "T" by A.'
     nothing = {**good, "platforms": {"x": {"status": "failed", "error": "e"}}}
     assert post_from_record(json.dumps(nothing).encode(), "k") is None
@@ -231,7 +244,13 @@ def test_records_are_read_defensively():
 
 def test_decades():
     assert [decade_of(y) for y in ("1916", "1920-1930", "c. 1935", "XX cent.", "", "12345")] == [
-        1910, 1920, 1930, None, None, None]  # fmt: skip
+        1910,
+        1920,
+        1930,
+        None,
+        None,
+        None,
+    ]
 
 
 # -- the refresh ---------------------------------------------------------------
@@ -258,21 +277,44 @@ def test_refreshes_after_each_post_give_the_full_build(dir_store, tmp_path):
     assert _pages(dir_store.root / "gallery") == _pages(full)
 
 
-def test_a_refresh_reads_only_the_new_record(dir_store, tmp_path):
-    fill(dir_store)
-    make_thumbs(dir_store, logger=QUIET)
-    posted(dir_store, tmp_path / "outbox", 13)  # October, and November's first
-    build(dir_store, logger=QUIET)
-    october = (dir_store.root / "gallery" / "2026-10.html").read_bytes()
-    bot = bot_for(dir_store, tmp_path / "outbox")
+class CountingStore(DirStore):
+    """A directory store that remembers which keys were read."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.reads: list[str] = []
+
+    def read(self, key, *args, **kwargs):
+        self.reads.append(key)
+        return super().read(key, *args, **kwargs)
+
+    def read_versioned(self, key, *args, **kwargs):
+        self.reads.append(key)
+        return super().read_versioned(key, *args, **kwargs)
+
+
+def test_a_refresh_reads_only_what_the_new_post_needs(tmp_path):
+    store = CountingStore(tmp_path / "store")
+    paintings = fill(store, 16)
+    make_thumbs(store, logger=QUIET)
+    bot = bot_for(store, tmp_path / "outbox")
+    for slot in slots(13):  # October, and November's first
+        bot.post(slot)
+    build(store, logger=QUIET)
+    october = (store.root / "gallery" / "2026-10.html").read_bytes()
     new = slots(14)[-1]
     bot.post(new)
-    summary = refresh(dir_store, new, logger=QUIET)
+    store.reads.clear()
+    summary = refresh(store, new, logger=QUIET)
     assert summary.records_read == 1 and summary.posts == 14
     assert summary.pages == ["2026-11.html", "index.html", "palettes.html"]
-    assert (dir_store.root / "gallery" / "2026-10.html").read_bytes() == october
-    assert Page((dir_store.root / "gallery" / "index.html").read_text()).slots[0] == \
-        new.strftime("%Y-%m-%dT%H:%M:%SZ")  # fmt: skip
+    assert (store.root / "gallery" / "2026-10.html").read_bytes() == october
+    slot_reads = [k for k in store.reads if k.startswith("state/slots/")]
+    palette_reads = [k for k in store.reads if k.startswith("thumbs/palettes/")]
+    assert len(slot_reads) == 1 and len(palette_reads) <= 1  # one shard, if the painting is new
+    assert "catalog.json" not in store.reads and len(paintings) == 16
+    index = Page((store.root / "gallery" / "index.html").read_text())
+    assert index.slots[0] == new.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- the command line ----------------------------------------------------------
@@ -301,3 +343,26 @@ def test_gallery_says_when_thumbnails_are_missing(dir_store, tmp_path, capsys):
     assert "run 'soviet-art-bot thumbs'" in capsys.readouterr().out
     html = (dir_store.root / "gallery" / "index.html").read_text()
     assert "No thumbnail yet" in html and "<img" not in html
+
+
+def test_the_scrape_makes_the_thumbnails_at_its_end(dir_store, capsys):
+    from fake_wikiart import FakeWikiArt
+    from test_ingest import populate
+
+    with FakeWikiArt(page_size=4) as fake:
+        ids = populate(fake, 5)
+        code = main(
+            [
+                "scrape",
+                "--store",
+                str(dir_store.root),
+                "--wikiart-url",
+                fake.origin,
+                "--no-progress",
+            ]
+        )
+    assert code == 0
+    assert "thumbnails and palettes: 5 made" in capsys.readouterr().out
+    entries = read_palettes(dir_store)
+    assert sorted(entries) == sorted(ids)
+    assert all(dir_store.exists(entry.thumb) for entry in entries.values())

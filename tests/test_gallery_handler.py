@@ -32,8 +32,14 @@ def deployment(request, tmp_path, aws_env):
         store = request.getfixturevalue("s3_store")
     fill(store, 6)
     make_thumbs(store, logger=QUIET)
-    env = {**os.environ, **aws_env, "ART_BOT_STORE": store.url, "ART_BOT_PLATFORMS": "outbox",
-           "ART_BOT_OUTBOX_DIR": str(tmp_path / "outbox"), "ART_BOT_GALLERY": "true"}  # fmt: skip
+    env = {
+        **os.environ,
+        **aws_env,
+        "ART_BOT_STORE": store.url,
+        "ART_BOT_PLATFORMS": "outbox",
+        "ART_BOT_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "ART_BOT_GALLERY": "true",
+    }
     return env, store
 
 
@@ -57,8 +63,9 @@ def test_each_post_refreshes_the_gallery(deployment):
 def test_without_the_setting_there_is_no_gallery(deployment):
     env, store = deployment
     env = {**env, "ART_BOT_GALLERY": "false"}
-    proc = subprocess.run([*DRIVER, "2026-12-01T00:00:00Z"], env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [*DRIVER, "2026-12-01T00:00:00Z"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert json.loads(proc.stdout)["ok"]
     assert not store.exists("gallery/index.html")
     assert "gallery_refresh" not in proc.stderr
@@ -69,11 +76,14 @@ def test_a_broken_gallery_never_fails_the_post(tmp_path, monkeypatch):
     fill(store, 4)
     (store.root / "gallery").write_text("a file where the gallery's folder should be")
     log = io.StringIO()
-    settings = Settings(store=str(store.root), platforms=("outbox",),
-                        outbox_dir=str(tmp_path / "outbox"), gallery=True)  # fmt: skip
+    settings = Settings(
+        store=str(store.root),
+        platforms=("outbox",),
+        outbox_dir=str(tmp_path / "outbox"),
+        gallery=True,
+    )
     monkeypatch.setattr(handler, "_bots", {})
-    result = handler.handle({"time": "2026-12-01T06:00:00Z"}, settings=settings,
-                            logger=Logger(log))  # fmt: skip
+    result = handler.handle({"time": "2026-12-01T06:00:00Z"}, settings=settings, logger=Logger(log))
     assert result["status"] == "posted" and result["posts"]["outbox"]["id"]
     errors = [json.loads(x) for x in log.getvalue().splitlines()]
     (failure,) = [x for x in errors if x["step"] == "gallery_refresh"]

@@ -1,4 +1,4 @@
-"""``thumbs/palettes.json``: each painting's thumbnail and colour palette.
+"""``thumbs/palettes/*.json``: each painting's thumbnail and colour palette.
 
 Written by the ``thumbs`` step (which needs Pillow), read by the site
 renderer (which must not). It lives beside the thumbnails rather than in
@@ -7,15 +7,21 @@ wrote it by hand, and rewriting it would change its etag (so every post
 would re-index it) and race the scrape; here one prefix, ``thumbs/``, holds
 everything the step derives, and deleting it recomputes everything.
 
-The file is an input like any other: every entry is validated on reading and
+The entries are spread over 256 files by a hash of the painting's id, so
+the Lambda's refresh reads the one holding the painting it posted, never a
+file the size of the collection (100,000 paintings would be about 20 MB).
+
+The files are inputs like any other: every entry is validated on reading and
 a bad one is dropped with a warning, never rendered. Colours must be exactly
 ``#rrggbb`` because they end up inside a ``style`` attribute.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +31,7 @@ from ..log import Logger
 from ..store import Store
 
 THUMBS_PREFIX = "thumbs/"
-PALETTES_KEY = "thumbs/palettes.json"
+PALETTES_PREFIX = "thumbs/palettes/"  # 256 files: thumbs/palettes/<2 hex digits>.json
 VERSION = 1
 COLOURS = 5
 _HEX = re.compile(r"#[0-9a-f]{6}")
@@ -38,8 +44,6 @@ def thumb_name(painting_id: str) -> str:
     Ids of newer sources hold ``:`` (``aic:12345``); those are spelled with
     ``_`` plus a short hash of the id, so two ids never share a name.
     """
-    import hashlib
-
     if _NAME.fullmatch(painting_id):
         return f"{painting_id}.jpg"
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", painting_id)[:80]
@@ -106,41 +110,81 @@ def check_palette(palette: Any, weights: Any) -> tuple[tuple[str, ...], tuple[fl
         raise ValueError("'palette' colours must be #rrggbb (lowercase hex)")
     if not isinstance(weights, list) or len(weights) != len(palette):
         raise ValueError("'weights' must give one share per colour")
-    if not all(isinstance(w, int | float) and not isinstance(w, bool) and 0 <= w <= 1
-               for w in weights):  # fmt: skip
+    if not all(
+        isinstance(w, int | float) and not isinstance(w, bool) and 0 <= w <= 1 for w in weights
+    ):
         raise ValueError("'weights' must be shares between 0 and 1")
     return tuple(palette), tuple(float(w) for w in weights)
 
 
-def read_palettes(store: Store, log: Logger | None = None) -> dict[str, PaletteEntry]:
-    """Every valid entry of ``thumbs/palettes.json`` (empty if there is none yet)."""
+def shard_of(painting_id: str) -> str:
+    """The key of the palettes file holding ``painting_id``."""
+    digest = hashlib.sha256(painting_id.encode()).hexdigest()[:2]
+    return f"{PALETTES_PREFIX}{digest}.json"
+
+
+def read_palettes(
+    store: Store, log: Logger | None = None, *, ids: Iterable[str] | None = None
+) -> dict[str, PaletteEntry]:
+    """Valid entries of the palettes files: all of them, or those of ``ids`` only.
+
+    The Lambda passes ``ids`` (the paintings it just posted), so it reads a
+    file of a few hundred entries whatever the collection's size.
+    """
     log = log or Logger()
+    if ids is None:
+        keys = sorted(i.key for i in store.list(PALETTES_PREFIX) if i.key.endswith(".json"))
+    else:
+        keys = sorted({shard_of(pid) for pid in ids})
+    out: dict[str, PaletteEntry] = {}
+    for key in keys:
+        out.update(_read_shard(store, key, log))
+    return out if ids is None else {pid: out[pid] for pid in ids if pid in out}
+
+
+def _read_shard(store: Store, key: str, log: Logger) -> dict[str, PaletteEntry]:
     try:
-        data = store.read(PALETTES_KEY)
+        data = store.read(key)
     except NotFound:
         return {}
     try:
-        doc = safejson.loads(data, name=PALETTES_KEY, fix="it is rebuilt")
+        doc = safejson.loads(data, name=key, fix="it is rebuilt")
     except ArtBotError:
-        log.warning("gallery.palettes_unreadable", key=PALETTES_KEY,
-                    error="not valid JSON; run 'soviet-art-bot thumbs --force'")  # fmt: skip
+        log.warning(
+            "gallery.palettes_unreadable",
+            key=key,
+            error="not valid JSON; run 'soviet-art-bot thumbs --force'",
+        )
         return {}
     entries = doc.get("paintings") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or doc.get("version") != VERSION or not isinstance(entries, dict):
-        log.warning("gallery.palettes_unreadable", key=PALETTES_KEY,
-                    error=f"not a version {VERSION} palettes file; run 'soviet-art-bot thumbs'")  # fmt: skip
+        log.warning(
+            "gallery.palettes_unreadable",
+            key=key,
+            error=f"not a version {VERSION} palettes file; run 'soviet-art-bot thumbs'",
+        )
         return {}
     out: dict[str, PaletteEntry] = {}
     for pid, doc_entry in entries.items():
         try:
+            if shard_of(pid) != key:
+                raise ValueError(f"belongs in {shard_of(pid)}")
             out[pid] = entry_from_json(doc_entry)
         except Exception as exc:
-            log.warning("gallery.palette_ignored", painting_id=pid[:200], error=str(exc))
+            log.warning("gallery.palette_ignored", painting_id=str(pid)[:200], error=str(exc))
     return out
 
 
-def write_palettes(store: Store, entries: dict[str, PaletteEntry]) -> None:
-    """Replace ``thumbs/palettes.json`` atomically (sorted, for readable diffs)."""
-    doc = {"version": VERSION, "paintings": {k: entries[k].to_json() for k in sorted(entries)}}
-    data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
-    store.write(PALETTES_KEY, data, content_type="application/json")
+def write_palettes(
+    store: Store, entries: dict[str, PaletteEntry], *, only: Iterable[str] | None = None
+) -> None:
+    """Rewrite the palettes files holding ``entries`` (or only the shard keys in
+    ``only``), each atomically, sorted for readable diffs."""
+    shards: dict[str, dict[str, PaletteEntry]] = {}
+    for pid, entry in entries.items():
+        shards.setdefault(shard_of(pid), {})[pid] = entry
+    for key in sorted(shards if only is None else set(only)):
+        items = shards.get(key, {})
+        doc = {"version": VERSION, "paintings": {k: items[k].to_json() for k in sorted(items)}}
+        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+        store.write(key, data, content_type="application/json")

@@ -38,8 +38,12 @@ class PostLink:
     other_title: str | None = None  # set when this platform posted another painting
 
     def to_json(self) -> dict[str, Any]:
-        return {"platform": self.platform, "id": self.post_id, "url": self.url,
-                "other_title": self.other_title}  # fmt: skip
+        return {
+            "platform": self.platform,
+            "id": self.post_id,
+            "url": self.url,
+            "other_title": self.other_title,
+        }
 
 
 @dataclass(frozen=True)
@@ -64,23 +68,35 @@ class GalleryPost:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "slot": self.slot, "painting_id": self.painting_id, "title": self.title,
-            "artist": self.artist, "year": self.year, "alt_text": self.alt_text,
+            "slot": self.slot,
+            "painting_id": self.painting_id,
+            "title": self.title,
+            "artist": self.artist,
+            "year": self.year,
+            "alt_text": self.alt_text,
             "links": [link.to_json() for link in self.links],
-        }  # fmt: skip
+        }
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> GalleryPost:
         """The inverse of :meth:`to_json` (for the site's own data files)."""
         return cls(
-            slot=str(doc["slot"]), painting_id=str(doc["painting_id"]), title=str(doc["title"]),
-            artist=str(doc["artist"]), year=str(doc["year"]), alt_text=str(doc["alt_text"]),
+            slot=str(doc["slot"]),
+            painting_id=str(doc["painting_id"]),
+            title=str(doc["title"]),
+            artist=str(doc["artist"]),
+            year=str(doc["year"]),
+            alt_text=str(doc["alt_text"]),
             links=tuple(
-                PostLink(str(x["platform"]), str(x["id"]), _safe_url(x.get("url")),
-                         None if x.get("other_title") is None else str(x["other_title"]))
+                PostLink(
+                    str(x["platform"]),
+                    str(x["id"]),
+                    _safe_url(x.get("url")),
+                    None if x.get("other_title") is None else str(x["other_title"]),
+                )
                 for x in doc["links"]
             ),
-        )  # fmt: skip
+        )
 
 
 def month_prefix(month: str) -> str:

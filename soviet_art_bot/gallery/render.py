@@ -19,8 +19,9 @@ from .posts import GalleryPost
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SITE_TITLE = "Soviet Art Bot: everything posted"
 PLATFORM_LABELS = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky", "outbox": "Outbox"}
-MONTH_NAMES = ("January February March April May June July August September October "
-               "November December").split()  # fmt: skip
+MONTH_NAMES = (
+    "January February March April May June July August September October November December"
+).split()
 
 
 @lru_cache(maxsize=1)
@@ -62,11 +63,16 @@ def post_view(post: GalleryPost, painting: Any) -> dict[str, Any]:
         "thumb_height": getattr(painting, "thumb_height", 0),
         "palette": list(getattr(painting, "palette", ()) or ()),
         "links": [
-            {"platform": link.platform, "label": PLATFORM_LABELS.get(link.platform, link.platform),
-             "url": link.url, "post_id": link.post_id, "other_title": link.other_title}
+            {
+                "platform": link.platform,
+                "label": PLATFORM_LABELS.get(link.platform, link.platform),
+                "url": link.url,
+                "post_id": link.post_id,
+                "other_title": link.other_title,
+            }
             for link in post.links
         ],
-    }  # fmt: skip
+    }
 
 
 def _common(total_posts: int | None, built_at: str) -> dict[str, Any]:
@@ -86,8 +92,15 @@ def render_posts(
 ) -> bytes:
     """``index.html`` or a month's page."""
     template = environment().get_template("posts.html")
-    html = template.render(heading=heading, lede=lede, posts=posts, newer=newer, older=older,
-                           archive=archive, **_common(total_posts, built_at))  # fmt: skip
+    html = template.render(
+        heading=heading,
+        lede=lede,
+        posts=posts,
+        newer=newer,
+        older=older,
+        archive=archive,
+        **_common(total_posts, built_at),
+    )
     return html.encode()
 
 

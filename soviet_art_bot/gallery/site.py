@@ -147,8 +147,10 @@ def _load_month(site: Site, month: str) -> dict[str, dict[str, Any]]:
     for key, item in records.items():
         try:
             post = item["post"]
-            out[key] = {"etag": str(item["etag"]),
-                        "post": None if post is None else GalleryPost.from_json(post)}  # fmt: skip
+            out[key] = {
+                "etag": str(item["etag"]),
+                "post": None if post is None else GalleryPost.from_json(post),
+            }
         except (KeyError, TypeError, ValueError):
             continue  # a damaged entry is read again from its record
     return out
@@ -159,11 +161,13 @@ def _month_doc(month: str, records: dict[str, dict[str, Any]]) -> bytes:
         "version": DATA_VERSION,
         "month": month,
         "records": {
-            key: {"etag": item["etag"],
-                  "post": None if item["post"] is None else item["post"].to_json()}
+            key: {
+                "etag": item["etag"],
+                "post": None if item["post"] is None else item["post"].to_json(),
+            }
             for key, item in sorted(records.items())
         },
-    }  # fmt: skip
+    }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -221,18 +225,28 @@ class SitePainting:
     source: str | None = None  # the palette entry's source the thumbnail was copied from
 
     def to_json(self) -> dict[str, Any]:
-        return {"title": self.title, "artist": self.artist, "year": self.year,
-                "palette": list(self.palette), "weights": list(self.weights),
-                "thumb": self.thumb, "thumb_width": self.thumb_width,
-                "thumb_height": self.thumb_height, "source": self.source}  # fmt: skip
+        return {
+            "title": self.title,
+            "artist": self.artist,
+            "year": self.year,
+            "palette": list(self.palette),
+            "weights": list(self.weights),
+            "thumb": self.thumb,
+            "thumb_width": self.thumb_width,
+            "thumb_height": self.thumb_height,
+            "source": self.source,
+        }
 
 
 def _load_site(site: Site) -> tuple[dict[str, int], dict[str, SitePainting], str | None]:
     doc, etag = site.read_json(SITE_DATA)
     if not isinstance(doc, dict) or doc.get("version") != DATA_VERSION:
         return {}, {}, etag
-    months = {m: n for m, n in (doc.get("months") or {}).items()
-              if isinstance(n, int) and re.fullmatch(r"\d{4}-\d{2}", str(m))}  # fmt: skip
+    months = {
+        m: n
+        for m, n in (doc.get("months") or {}).items()
+        if isinstance(n, int) and re.fullmatch(r"\d{4}-\d{2}", str(m))
+    }
     paintings: dict[str, SitePainting] = {}
     for pid, item in (doc.get("paintings") or {}).items():
         try:  # colours and thumbs are re-checked: this file is published, so never trusted
@@ -241,27 +255,36 @@ def _load_site(site: Site) -> tuple[dict[str, int], dict[str, SitePainting], str
                 palette, weights = check_palette(item["palette"], item["weights"])
             thumb = item.get("thumb")
             paintings[pid] = SitePainting(
-                str(item["title"]), str(item["artist"]), str(item["year"]), palette, weights,
+                str(item["title"]),
+                str(item["artist"]),
+                str(item["year"]),
+                palette,
+                weights,
                 None if thumb is None else check_thumb(thumb),
-                int(item.get("thumb_width") or 0), int(item.get("thumb_height") or 0),
+                int(item.get("thumb_width") or 0),
+                int(item.get("thumb_height") or 0),
                 item.get("source") if isinstance(item.get("source"), str) else None,
-            )  # fmt: skip
+            )
         except (KeyError, TypeError, ValueError):
             continue
     return months, paintings, etag
 
 
 def _site_doc(months: dict[str, int], paintings: dict[str, SitePainting]) -> bytes:
-    doc = {"version": DATA_VERSION, "months": dict(sorted(months.items())),
-           "paintings": {k: paintings[k].to_json() for k in sorted(paintings)}}  # fmt: skip
+    doc = {
+        "version": DATA_VERSION,
+        "months": dict(sorted(months.items())),
+        "paintings": {k: paintings[k].to_json() for k in sorted(paintings)},
+    }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 # -- building ----------------------------------------------------------------
 
 
-def build(store: Store, out: str | None = None, *, rebuild: bool = False,
-          logger: Logger | None = None) -> BuildSummary:  # fmt: skip
+def build(
+    store: Store, out: str | None = None, *, rebuild: bool = False, logger: Logger | None = None
+) -> BuildSummary:
     """Render every page of the gallery (``soviet-art-bot gallery``).
 
     Slot records unchanged since the last build (same etag) are not read
@@ -271,8 +294,9 @@ def build(store: Store, out: str | None = None, *, rebuild: bool = False,
     return _Update(store, site, (logger or Logger()).bind(job="gallery")).run(None, rebuild)
 
 
-def refresh(store: Store, slot: datetime, out: str | None = None, *,
-            logger: Logger | None = None) -> BuildSummary:  # fmt: skip
+def refresh(
+    store: Store, slot: datetime, out: str | None = None, *, logger: Logger | None = None
+) -> BuildSummary:
     """Bring the gallery up to date after ``slot`` was posted: its month's page,
     ``index.html`` and ``palettes.html`` (and a neighbour's page when a month
     begins), reading only the slot records that changed."""
@@ -310,8 +334,9 @@ class _Update:
         records: dict[str, dict[str, dict[str, Any]]] = {}
         touched: set[str] = set()  # months whose records changed since the last build
         for month in sorted(todo):
-            records[month], changed = self._month(month, listing.get(month, []), reuse=not rebuild,
-                                                  summary=summary)  # fmt: skip
+            records[month], changed = self._month(
+                month, listing.get(month, []), reuse=not rebuild, summary=summary
+            )
             if changed:
                 touched.add(month)
         posts = {m: _posts(r) for m, r in records.items()}
@@ -324,8 +349,12 @@ class _Update:
         self._paintings(paintings, posts, full=only is None, summary=summary)
         for month in sorted(touched):
             self.site.write(f"data/months/{month}.json", _month_doc(month, records[month]))
-        self.site.store.write_if(self.site.key(SITE_DATA), _site_doc(months, paintings), etag=etag,
-                                 content_type=CONTENT_TYPES[".json"])  # fmt: skip
+        self.site.store.write_if(
+            self.site.key(SITE_DATA),
+            _site_doc(months, paintings),
+            etag=etag,
+            content_type=CONTENT_TYPES[".json"],
+        )
         # Pages last, from committed data: a failure above leaves the old site whole.
         pages = set(months) if only is None else touched & set(months)
         everything = sorted(set(months) | before, reverse=True)
@@ -339,13 +368,19 @@ class _Update:
         summary.posts = sum(months.values())
         summary.months = len(months)
         summary.without_palette = sorted(p for p, s in paintings.items() if not s.palette)
-        self.log.info("gallery.done", site=summary.site, posts=summary.posts,
-                      pages=len(summary.pages), records_read=summary.records_read,
-                      thumbs_copied=summary.thumbs_copied)  # fmt: skip
+        self.log.info(
+            "gallery.done",
+            site=summary.site,
+            posts=summary.posts,
+            pages=len(summary.pages),
+            records_read=summary.records_read,
+            thumbs_copied=summary.thumbs_copied,
+        )
         return summary
 
-    def _month(self, month: str, infos: list[Any], *, reuse: bool,
-               summary: BuildSummary) -> tuple[dict[str, dict[str, Any]], bool]:  # fmt: skip
+    def _month(
+        self, month: str, infos: list[Any], *, reuse: bool, summary: BuildSummary
+    ) -> tuple[dict[str, dict[str, Any]], bool]:
         """The month's records, reading only those whose etag changed since the last build;
         and whether anything changed."""
         known = _load_month(self.site, month) if reuse else {}
@@ -362,17 +397,30 @@ class _Update:
             records[info.key] = {"etag": info.etag, "post": post}
         return records, changed
 
-    def _paintings(self, paintings: dict[str, SitePainting], posts: dict[str, list[GalleryPost]],
-                   *, full: bool, summary: BuildSummary) -> None:  # fmt: skip
-        """Join the posted paintings with their palettes; publish new thumbnails."""
-        palettes = read_palettes(self.store, self.log)
-        published = (
-            {i.key for i in self.site.store.list(self.site.key("thumbs/"))} if full else None
-        )
+    def _paintings(
+        self,
+        paintings: dict[str, SitePainting],
+        posts: dict[str, list[GalleryPost]],
+        *,
+        full: bool,
+        summary: BuildSummary,
+    ) -> None:
+        """Join the posted paintings with their palettes; publish new thumbnails.
+
+        A full build reads every palette (a ``thumbs`` run may have changed
+        some); a refresh only those of paintings the site has none for yet.
+        """
         posted = {}
         for month in sorted(posts):  # oldest first: the newest post's credit wins
             for post in reversed(posts[month]):
                 posted[post.painting_id] = post
+        need = (
+            None if full else [p for p in posted if p not in paintings or not paintings[p].palette]
+        )
+        palettes = read_palettes(self.store, self.log, ids=need)
+        published = (
+            {i.key for i in self.site.store.list(self.site.key("thumbs/"))} if full else None
+        )
         if full:
             for pid in set(paintings) - set(posted):
                 del paintings[pid]
@@ -388,7 +436,9 @@ class _Update:
                 missing = published is not None and self.site.key(entry.thumb) not in published
                 if (not fresh or missing) and not self._copy_thumb(entry.thumb, summary):
                     item.thumb, item.source = None, None
-            elif old is not None and old.thumb:  # thumbs/ was cleared: keep what is published
+            elif old is not None and (old.palette or old.thumb):
+                # known already (a refresh), or thumbs/ was cleared: keep what is published
+                old.title, old.artist, old.year = post.title, post.artist, post.year
                 item = old
             paintings[pid] = item
 
@@ -396,16 +446,22 @@ class _Update:
         try:
             data = self.store.read(key)
         except NotFound:
-            self.log.warning("gallery.thumb_missing", key=key,
-                             error="run 'soviet-art-bot thumbs' to make it")  # fmt: skip
+            self.log.warning(
+                "gallery.thumb_missing", key=key, error="run 'soviet-art-bot thumbs' to make it"
+            )
             return False
         self.site.write(key, data)
         summary.thumbs_copied += 1
         return True
 
-    def _render(self, months: dict[str, int], pages: set[str],
-                posts: dict[str, list[GalleryPost]], paintings: dict[str, SitePainting],
-                summary: BuildSummary) -> None:  # fmt: skip
+    def _render(
+        self,
+        months: dict[str, int],
+        pages: set[str],
+        posts: dict[str, list[GalleryPost]],
+        paintings: dict[str, SitePainting],
+        summary: BuildSummary,
+    ) -> None:
         """Write the month pages in ``pages``, ``index.html`` and ``palettes.html``."""
         built_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         total = sum(months.values())
@@ -425,8 +481,10 @@ class _Update:
                 posts=views(self._month_posts(month, posts)),
                 newer=link(order[pos - 1]) if pos > 0 else None,
                 older=link(order[pos + 1]) if pos + 1 < len(order) else None,
-                archive=[], total_posts=None, built_at=built_at,  # other months: unchanged
-            )  # fmt: skip
+                archive=[],
+                total_posts=None,
+                built_at=built_at,  # other months: unchanged
+            )
             self._page(month_page(month), html, summary)
         latest: list[GalleryPost] = []
         for month in order:
@@ -437,12 +495,19 @@ class _Update:
         html = render_posts(
             heading="Latest posts",
             lede=f"The newest {min(LATEST, total)} of {total} posts; every month is listed below.",
-            posts=views(latest[:LATEST]), newer=None, older=None, archive=archive,
-            total_posts=total, built_at=built_at,
-        )  # fmt: skip
+            posts=views(latest[:LATEST]),
+            newer=None,
+            older=None,
+            archive=archive,
+            total_posts=total,
+            built_at=built_at,
+        )
         self._page("index.html", html, summary)
-        self._page("palettes.html", render_palettes(_decades(paintings), total_posts=total,
-                                                    built_at=built_at), summary)  # fmt: skip
+        self._page(
+            "palettes.html",
+            render_palettes(_decades(paintings), total_posts=total, built_at=built_at),
+            summary,
+        )
 
     def _month_posts(self, month: str, posts: dict[str, list[GalleryPost]]) -> list[GalleryPost]:
         if month not in posts:  # a month this update did not read: the site's data has it
@@ -463,11 +528,21 @@ def _decades(paintings: dict[str, SitePainting]) -> list[dict[str, Any]]:
     out = []
     for decade in sorted(groups, key=lambda d: (d is None, d or 0)):
         members = sorted(groups[decade], key=lambda pi: (pi[1].year, pi[1].title, pi[0]))
-        out.append({
-            "key": str(decade) if decade is not None else "undated",
-            "label": f"{decade}s" if decade is not None else "Year unknown",
-            "barcode": _barcode((m.palette, m.weights) for _, m in members),
-            "paintings": [{"id": pid, "title": m.title, "artist": m.artist, "year": m.year,
-                           "palette": list(m.palette)} for pid, m in members],
-        })  # fmt: skip
+        out.append(
+            {
+                "key": str(decade) if decade is not None else "undated",
+                "label": f"{decade}s" if decade is not None else "Year unknown",
+                "barcode": _barcode((m.palette, m.weights) for _, m in members),
+                "paintings": [
+                    {
+                        "id": pid,
+                        "title": m.title,
+                        "artist": m.artist,
+                        "year": m.year,
+                        "palette": list(m.palette),
+                    }
+                    for pid, m in members
+                ],
+            }
+        )
     return out

@@ -3,7 +3,7 @@
 The scrape runs this at its end; a hand-written catalog gets the same with
 the command. For every catalogued painting whose image is new or changed it
 writes ``thumbs/<name>.jpg`` (longest side at most 480 px) and records a
-palette of 5 colours in ``thumbs/palettes.json`` (see :mod:`.palettes`).
+palette of 5 colours in ``thumbs/palettes/`` (see :mod:`.palettes`).
 The Lambda never runs this: the gallery it renders only reads the results.
 
 Palettes come from Pillow's own median-cut quantiser
@@ -34,10 +34,10 @@ from ..log import Logger
 from ..store import Store
 from .palettes import (
     COLOURS,
-    PALETTES_KEY,
     THUMBS_PREFIX,
     PaletteEntry,
     read_palettes,
+    shard_of,
     thumb_name,
     write_palettes,
 )
@@ -163,7 +163,7 @@ def make_thumbs(
     entries = read_palettes(store, log)
     existing = {info.key for info in store.list(THUMBS_PREFIX)}
     summary = ThumbsSummary(paintings=len(index))
-    dirty = 0
+    dirty: set[str] = set()  # palettes files to rewrite
     for painting in index:
         known = entries.get(painting.id)
         source = _source(store, painting)
@@ -183,17 +183,18 @@ def make_thumbs(
         key = THUMBS_PREFIX + thumb_name(painting.id)
         store.write(key, thumb, content_type="image/jpeg")
         existing.add(key)
-        entries[painting.id] = PaletteEntry(source, key, width, height, tuple(palette),
-                                            tuple(weights))  # fmt: skip
+        entries[painting.id] = PaletteEntry(
+            source, key, width, height, tuple(palette), tuple(weights)
+        )
         summary.made += 1
-        dirty += 1
-        if dirty >= SAVE_EVERY:
-            write_palettes(store, entries)
-            dirty = 0
-    if dirty or (summary.made == 0 and not store.exists(PALETTES_KEY)):
-        write_palettes(store, entries)
-    log.info("thumbs.done", made=summary.made, unchanged=summary.unchanged,
-             skipped=len(summary.skipped))  # fmt: skip
+        dirty.add(shard_of(painting.id))
+        if summary.made % SAVE_EVERY == 0:
+            write_palettes(store, entries, only=dirty)
+            dirty = set()
+    write_palettes(store, entries, only=dirty)
+    log.info(
+        "thumbs.done", made=summary.made, unchanged=summary.unchanged, skipped=len(summary.skipped)
+    )
     return summary
 
 

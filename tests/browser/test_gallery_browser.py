@@ -59,8 +59,9 @@ def site(tmp_path_factory):
     store = DirStore(root / "collection")
     fill(store, 12)
     make_thumbs(store, logger=Logger(io.StringIO()))
-    settings = Settings(store=str(store.root), platforms=("outbox",),
-                        outbox_dir=str(root / "outbox"), gallery=True)  # fmt: skip
+    settings = Settings(
+        store=str(store.root), platforms=("outbox",), outbox_dir=str(root / "outbox"), gallery=True
+    )
     handler._bots.clear()
     log = io.StringIO()
     for slot in slots(POSTS):
@@ -76,8 +77,11 @@ def site(tmp_path_factory):
         post = record.platforms["outbox"]
         assert post.status is PostStatus.POSTED
         painting = painting_from_json(record.painting, key)
-        expected[record.slot] = {"url": post.url, "painting": painting,
-                                 "palette": palettes[painting.id].palette}  # fmt: skip
+        expected[record.slot] = {
+            "url": post.url,
+            "painting": painting,
+            "palette": palettes[painting.id].palette,
+        }
     with SiteServer(store.root / "gallery") as server:
         yield server, expected
 
@@ -131,8 +135,13 @@ return {
 def _screenshot(browser, path: Path) -> None:
     """The whole page, not only the window (Chrome DevTools' own capture)."""
     size = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 12000),
-            "scale": 1}  # fmt: skip
+    clip = {
+        "x": 0,
+        "y": 0,
+        "width": size["width"],
+        "height": min(size["height"], 12000),
+        "scale": 1,
+    }
     shot = browser.execute_cdp_cmd(
         "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
     )
@@ -200,8 +209,12 @@ def test_swatches_show_the_palette_colours(site, visits):
 def test_a_hostile_title_is_shown_as_text(site, visits):
     _, expected = site
     seen, _ = visits
-    shown = [p for page in PAGES[:3] for p in seen[page]["posts"]
-             if expected[p["slot"]]["painting"].title == HOSTILE_TITLE]  # fmt: skip
+    shown = [
+        p
+        for page in PAGES[:3]
+        for p in seen[page]["posts"]
+        if expected[p["slot"]]["painting"].title == HOSTILE_TITLE
+    ]
     assert shown, "the hostile painting was never posted"
     assert all(p["title"] == HOSTILE_TITLE for p in shown)  # its text, characters and all
     for page in PAGES:
