@@ -8,6 +8,7 @@ Each run is a new slot, so each run posts a new painting.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -30,6 +31,11 @@ def main() -> int:
     if not (collection / "catalog.json").exists():
         paintings = write_sample(DirStore(collection))
         print(f"Built a sample collection of {len(paintings)} paintings in {collection}")
+    if not (collection / "thumbs").is_dir():  # the gallery's thumbnails and palettes
+        from soviet_art_bot.gallery.thumbs import make_thumbs
+        from soviet_art_bot.log import Logger
+
+        make_thumbs(DirStore(collection), logger=Logger(io.StringIO()))
 
     event = json.loads((ROOT / "event.json").read_text())
     event["time"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -45,12 +51,13 @@ def main() -> int:
         "ART_BOT_STORE": str(collection),
         "ART_BOT_PLATFORMS": "outbox",
         "ART_BOT_OUTBOX_DIR": str(outbox),
+        "ART_BOT_GALLERY": "true",  # each post refreshes demo/collection/gallery/
     }
     lambda_local = Path(sys.executable).with_name("python-lambda-local")
     cmd = [str(lambda_local), "-f", "lambda_handler", "-t", "60",
            str(ROOT / "soviet_art_bot" / "handler.py"), str(event_path)]  # fmt: skip
     print("$ ART_BOT_STORE=demo/collection ART_BOT_PLATFORMS=outbox "
-          "ART_BOT_OUTBOX_DIR=demo/outbox \\\n    python-lambda-local -f lambda_handler -t 60 "
+          "ART_BOT_OUTBOX_DIR=demo/outbox ART_BOT_GALLERY=true \\\n    python-lambda-local -f lambda_handler -t 60 "
           "soviet_art_bot/handler.py demo/event.json")  # fmt: skip
     proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
     sys.stderr.write(proc.stderr)
@@ -65,6 +72,9 @@ def main() -> int:
     print(f"\nAlt text: {post['alt_text']}")
     print(f"Image:    {post['image']}")
     print(f"Record:   {posts[-1]}")
+    gallery = collection / "gallery" / "index.html"
+    if gallery.is_file():
+        print(f"Gallery:  {gallery} (every demo post so far)")
     return 0
 
 

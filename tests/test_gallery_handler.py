@@ -121,3 +121,21 @@ def test_the_deploy_packages_jinja2_and_grants_the_gallery_only_when_enabled(tmp
     (tmp_path / "requirements.txt").write_text("")
     with pytest.raises(Exception, match="ART_BOT_GALLERY=true needs it"):
         requirement_files(["x"], tmp_path, gallery=True)
+
+
+def test_the_lambdas_refresh_never_imports_an_image_library(deployment):
+    env, store = deployment
+    script = (
+        "import json, sys\n"
+        "from soviet_art_bot.handler import lambda_handler\n"
+        "result = lambda_handler({'time': '2026-12-01T12:00:00Z'}, None)\n"
+        "print(json.dumps([result['status'], sorted(m for m in sys.modules\n"
+        "      if m.split('.')[0] in ('PIL', 'numpy', 'tqdm'))]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == ["posted", []]
+    assert '"step": "gallery_refresh"' in proc.stderr and '"outcome": "ok"' in proc.stderr
+    assert 'data-slot="2026-12-01T12:00:00Z"' in store.read("gallery/index.html").decode()
