@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import email.utils
 import heapq
+import io
 import itertools
 import random
 import socket
@@ -363,11 +364,11 @@ def read_body(response: requests.Response, deadline: Deadline, max_bytes: int) -
     raw = response.raw
     sock = _socket_of(raw)
     reader = getattr(raw, "read1", None) or raw.read
-    body = bytearray()
+    body = io.BytesIO()  # getvalue() hands its buffer over: no second copy of a large body
     while True:
         left = deadline.remaining()
         if left <= 0:
-            raise DeadlineExceeded(f"body still arriving after {len(body)} bytes", sent=True)
+            raise DeadlineExceeded(f"body still arriving after {body.tell()} bytes", sent=True)
         if sock is not None:
             try:
                 sock.settimeout(left)
@@ -376,10 +377,10 @@ def read_body(response: requests.Response, deadline: Deadline, max_bytes: int) -
         chunk = _read(reader)
         if not chunk:
             break
-        body += chunk
-        if len(body) > max_bytes:
-            raise BodyTooLarge(len(body), max_bytes, declared=False)
-    return bytes(body)
+        body.write(chunk)
+        if body.tell() > max_bytes:
+            raise BodyTooLarge(body.tell(), max_bytes, declared=False)
+    return body.getvalue()
 
 
 def request(
