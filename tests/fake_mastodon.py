@@ -3,8 +3,8 @@
 Built from Mastodon's own code and documentation, and refusing what Mastodon
 refuses. What it follows, and where:
 
-- mastodon/mastodon 4.3 (the ``main`` branch read in 2026-12):
-  ``app/services/post_status_service.rb``: an ``Idempotency-Key`` is kept for
+- mastodon/mastodon, the 4.x series (the instance reports 4.3.2 by default;
+  the client is Mastodon.py 2.3.3): ``app/services/post_status_service.rb``: an ``Idempotency-Key`` is kept for
   3,600 s after the status is created, per account
   (``redis.setex("idempotency:status:#{account.id}:#{key}", 3_600, status.id)``);
   a repeat within that hour answers the same status, and one whose status was

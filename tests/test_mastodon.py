@@ -546,3 +546,21 @@ def test_the_fake_counts_as_mastodons_validator():
     assert mastodon_count("text", "spoiler") == 11  # spoiler text is in the budget
     assert mastodon_count("ftp://example.com") == len("ftp://example.com")
     assert mastodon_count("e\u0301" * 10) == 10
+
+
+def test_the_fake_sends_mastodons_rate_limit_headers(fake):
+    """X-RateLimit-* on every authenticated answer, Reset as ISO 8601 (rate_limit_headers.rb)."""
+    import requests
+
+    with requests.Session() as session:
+        auth = {"Authorization": f"Bearer {fake.token}"}
+        answer = session.get(f"{fake.url}/api/v1/accounts/verify_credentials", headers=auth)
+        assert answer.status_code == 200
+        assert answer.headers["X-RateLimit-Limit"] == "300"
+        assert int(answer.headers["X-RateLimit-Remaining"]) == 299
+        reset = datetime.fromisoformat(answer.headers["X-RateLimit-Reset"].replace("Z", "+00:00"))
+        assert 0 < reset.timestamp() - fake.now() <= 300
+        refused = session.get(f"{fake.url}/api/v1/accounts/verify_credentials",
+                              headers={"Authorization": "Bearer wrong"})  # fmt: skip
+        assert refused.status_code == 401
+        assert refused.json() == {"error": "The access token is invalid"}
