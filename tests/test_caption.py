@@ -279,3 +279,9 @@ def test_fitted_text_always_fits_and_keeps_the_artist(title, artist, year, platf
         parts = graphemes(title)
         prefixes = {"".join(parts[:k]).rstrip() for k in range(len(parts) + 1)}
         assert shown[:-1] in prefixes
+
+
+def test_the_lambda_packages_the_grapheme_segmenter_for_every_platform():
+    """Without ``regex`` the fitter would fall back to an approximation that can split a flag."""
+    requirements = (Path(__file__).parent.parent / "requirements.txt").read_text()
+    assert any(line.startswith("regex==") for line in requirements.splitlines())
