@@ -57,28 +57,20 @@ _PUNYCODE_SEPARATORS = re.compile("[\u3002\uff0e\uff61]")
 
 
 @cache
-def _x_regexes() -> dict[str, re.Pattern[str]]:
-    """The reference's patterns, compiled on first use (a cold start without X skips them)."""
+def _x_regex(name: str) -> re.Pattern[str]:
+    """One of the reference's patterns, compiled on first use.
+
+    Each is compiled only when needed (the link patterns, the big ones, only
+    for a text with a full stop), so a cold start pays for what it counts.
+    """
     from . import _twitter_text_data as data
 
-    def compile_js(name: str) -> re.Pattern[str]:
-        source = getattr(data, name)
-        flags = getattr(data, f"{name}_FLAGS")
-        # JavaScript's ``$`` (no m flag) is the end of input; Python's also
-        # matches before a final newline.
-        source = source.replace("|$)", "|\\Z)")
-        return re.compile(source, re.IGNORECASE if "i" in flags else 0)
-
-    return {
-        name: compile_js(name)
-        for name in (
-            "EXTRACT_URL",
-            "VALID_ASCII_DOMAIN",
-            "VALID_TCO_URL",
-            "INVALID_URL_WITHOUT_PROTOCOL_PRECEDING_CHARS",
-            "EMOJI",
-        )
-    }
+    source = getattr(data, name)
+    flags = getattr(data, f"{name}_FLAGS")
+    # JavaScript's ``$`` (no m flag) is the end of input; Python's also
+    # matches before a final newline.
+    source = source.replace("|$)", "|\\Z)")
+    return re.compile(source, re.IGNORECASE if "i" in flags else 0)
 
 
 def _utf16_units(text: str) -> str:
@@ -108,8 +100,7 @@ def _punycode_label_ok(label: str) -> bool:
 
 def _x_valid_url(url: str, protocol: str, domain: str) -> bool:
     """extractUrlsWithIndices.js ``isValidUrl``: every label encodable, at most 4096 long."""
-    rx = _x_regexes()
-    if domain[:4] == "xn--" and not rx["VALID_ASCII_DOMAIN"].search(domain):
+    if domain[:4] == "xn--" and not _x_regex("VALID_ASCII_DOMAIN").search(domain):
         return False
     if not all(_punycode_label_ok(label) for label in domain.split(".")):
         return False
@@ -120,19 +111,18 @@ def _x_url_entities(units: str) -> dict[int, int]:
     """``{start: length}`` of every link twitter-text extracts, in UTF-16 units."""
     if "." not in units:
         return {}
-    rx = _x_regexes()
     found: dict[int, int] = {}
-    for match in rx["EXTRACT_URL"].finditer(units):
+    for match in _x_regex("EXTRACT_URL").finditer(units):
         before, url, protocol, domain, path = match.group(2, 3, 4, 5, 7)
         start, end = match.start(3), match.end(3)
         if not _x_valid_url(url, protocol or _X_DEFAULT_PROTOCOL, domain):
             continue
         if not protocol:
-            if rx["INVALID_URL_WITHOUT_PROTOCOL_PRECEDING_CHARS"].search(before or ""):
+            if _x_regex("INVALID_URL_WITHOUT_PROTOCOL_PRECEDING_CHARS").search(before or ""):
                 continue
             last: tuple[int, int] | None = None
             ascii_end = 0
-            for ascii_match in rx["VALID_ASCII_DOMAIN"].finditer(domain):
+            for ascii_match in _x_regex("VALID_ASCII_DOMAIN").finditer(domain):
                 ascii_domain = ascii_match.group(0)
                 ascii_start = domain.index(ascii_domain, ascii_end)
                 ascii_end = ascii_start + len(ascii_domain)
@@ -143,7 +133,7 @@ def _x_url_entities(units: str) -> dict[int, int]:
             if path:  # the domain's link takes the path and query along
                 found[last[0]] = len(url.replace(domain, units[last[0] : last[0] + last[1]], 1))
         else:
-            tco = rx["VALID_TCO_URL"].match(url)
+            tco = _x_regex("VALID_TCO_URL").match(url)
             if tco:  # a t.co link ends with its slug and query
                 if tco.group(1) and len(tco.group(1)) > _X_MAX_TCO_SLUG_LENGTH:
                     continue
@@ -161,7 +151,7 @@ def x_length(text: str) -> int:
     """Weighted length of ``text`` as X counts it against its 280 limit (parseTweet)."""
     units = _utf16_units(unicodedata.normalize("NFC", text))
     urls = _x_url_entities(units)
-    emoji = {m.start(): m.end() - m.start() for m in _x_regexes()["EMOJI"].finditer(units)}
+    emoji = {m.start(): m.end() - m.start() for m in _x_regex("EMOJI").finditer(units)}
     total = 0
     i = 0
     while i < len(units):
