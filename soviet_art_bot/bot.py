@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import platforms as platform_registry
+from . import sensitive
 from .caption import alt_text
 from .catalog import CatalogIndex, Painting, load_index
 from .config import Secrets, Settings
@@ -237,7 +238,9 @@ class _SlotRun:
 
     def _choose(self, *, platform: str | None = None, exclude: set[str] | None = None) -> Painting:
         ledger, _ = read_ledger(self.store)
-        exclude = exclude or set()
+        exclude = set(exclude or ())
+        if self._barred(platform):  # ART_BOT_SENSITIVE: labelled paintings are not for it
+            exclude |= set(self.index.labelled)
         rng = self.bot.rng or slot_rng(self.slot_s, platform, exclude, self.index.fingerprint)
         with self.log.timed("choose", platform=platform) as extra:
             painting = choose(
@@ -251,6 +254,11 @@ class _SlotRun:
             )
             extra["painting_id"] = painting.id
         return painting
+
+    def _barred(self, platform: str | None) -> bool:
+        """Whether labelled paintings may not be chosen (for ``platform``, or the slot)."""
+        names = [platform] if platform else list(self.bot.platforms)
+        return sensitive.barred(self.bot.settings.sensitive, names)
 
     def _painting(self, painting_id: str) -> Painting:
         return self.record.find_painting(painting_id, self.lease.key)
@@ -311,6 +319,17 @@ class _SlotRun:
                 painting = self._painting(pending.painting_id or "")
                 path, mime = self.images.fetch(painting)
                 text = pending.text or ""
+            elif painting.labels and self._barred(name):
+                # A labelled painting this platform cannot mark: another one instead,
+                # noted in the slot's record (not set aside: the policy, not a fault).
+                self.record.set_aside.append(
+                    SetAside(painting.id, name, sensitive.refusal(name, painting))
+                )
+                painting = self._choose(platform=name, exclude=self.record.tried())
+                self.record.alternates.append(painting.to_json())
+                path, mime = self.images.fetch(painting)
+                self.lease.save()
+                continue
             else:
                 text = self._text(name, painting)
             attempts += 1
@@ -371,6 +390,7 @@ class _SlotRun:
             image_path=path,
             mime_type=mime,
             deadline=self.deadline,
+            labels=sensitive.labels_for(self.bot.settings.sensitive, name, painting),
         )
         with self.log.timed("publish", platform=name, painting_id=painting.id,
                             attempt=state.attempt, resolving=bool(pending)) as extra:  # fmt: skip

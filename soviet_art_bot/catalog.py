@@ -28,6 +28,7 @@ from .store import Store, check_key
 
 CATALOG_KEY = "catalog.json"
 INDEX_PREFIX = "state/catalog"
+MANIFEST_VERSION = 2  # 2: with "labelled"
 SHARD_SIZE = 1000
 VERSION = 1
 MAX_CATALOG_BYTES = 256 * 1024 * 1024  # about 500,000 paintings
@@ -35,6 +36,11 @@ MAX_INDEX_BYTES = 64 * 1024 * 1024  # a manifest of 500,000 ids, or one shard
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# Screening (DESIGN.md): Bluesky's self-label values this bot sets, and who set them.
+LABELS = ("nudity", "sexual", "graphic-media")
+OPERATOR = "operator"
+_CLASSIFIER_BY = re.compile(r"classifier:[A-Za-z0-9._-]{1,64}/[A-Za-z0-9._+-]{1,64}")
+MAX_LABEL_SCORES = 16
 _REQUIRED_TEXT = ("id", "image", "title", "artist")
 _OPTIONAL_INT = ("width", "height", "bytes")
 
@@ -58,6 +64,24 @@ class Painting:
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if k != "extra" and v is not None}
         return {**self.extra, **data}
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The content labels of the entry (validated by :func:`painting_from_json`)."""
+        value = self.extra.get("labels")
+        return tuple(dict.fromkeys(value)) if isinstance(value, list) else ()
+
+    @property
+    def labels_by(self) -> str | None:
+        """Who set the labels: ``"operator"`` or ``"classifier:<name>/<version>"``.
+
+        Labels written by hand without ``labels_by`` are the operator's: a
+        person wrote them, and no screening may undo that.
+        """
+        value = self.extra.get("labels_by")
+        if isinstance(value, str):
+            return value
+        return OPERATOR if "labels" in self.extra else None
 
     def summary(self) -> dict[str, str]:
         """The part of a painting the Lambda returns."""
@@ -104,6 +128,7 @@ def painting_from_json(entry: Any, where: str) -> Painting:
     sha = entry.get("sha256")
     if sha is not None and (not isinstance(sha, str) or not _SHA256.fullmatch(sha)):
         raise CatalogError(f"{where}: field 'sha256' must be 64 lowercase hex digits")
+    _check_labels(entry, where)
     return Painting(
         id=entry["id"],
         image=entry["image"],
@@ -117,6 +142,47 @@ def painting_from_json(entry: Any, where: str) -> Painting:
         sha256=sha,
         extra={k: v for k, v in entry.items() if k not in _FIELDS},
     )
+
+
+def _check_labels(entry: dict[str, Any], where: str) -> None:
+    """``labels``, ``labels_by`` and ``label_scores``, as the screening writes them."""
+    labels = entry.get("labels")
+    if labels is not None:
+        if not isinstance(labels, list):
+            raise CatalogError(
+                f"{where}: field 'labels' must be a list drawn from {', '.join(LABELS)}"
+            )
+        for value in labels:
+            if value not in LABELS:
+                raise CatalogError(
+                    f"{where}: field 'labels' has unknown label {brief(value)}; "
+                    f"use {', '.join(LABELS)}"
+                )
+    by = entry.get("labels_by")
+    if by is not None and (
+        not isinstance(by, str) or (by != OPERATOR and not _CLASSIFIER_BY.fullmatch(by))
+    ):
+        raise CatalogError(
+            f"{where}: field 'labels_by' ({brief(by)}) must be \"operator\" or "
+            '"classifier:<name>/<version>"'
+        )
+    scores = entry.get("label_scores")
+    if scores is not None and (
+        not isinstance(scores, dict)
+        or len(scores) > MAX_LABEL_SCORES
+        or not all(
+            isinstance(k, str)
+            and len(k) <= 64
+            and isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and 0 <= v <= 1
+            for k, v in scores.items()
+        )
+    ):
+        raise CatalogError(
+            f"{where}: field 'label_scores' must map at most {MAX_LABEL_SCORES} names to "
+            "scores between 0 and 1"
+        )
 
 
 def parse_catalog(data: bytes, *, name: str = CATALOG_KEY) -> list[Painting]:
@@ -176,6 +242,8 @@ class CatalogIndex:
     prefix: str
     ids: list[str]
     shard_size: int = SHARD_SIZE
+    labelled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The labels of every labelled painting, so a choice can avoid them unread."""
     _shards: dict[int, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -231,8 +299,9 @@ _INDEX_FIX = (
 )
 
 
-def _manifest(data: bytes, name: str) -> tuple[list[str], int] | None:
-    """The ids and shard size of a stored manifest, or None if it is damaged."""
+def _manifest(data: bytes, name: str) -> tuple[list[str], int, dict[str, tuple[str, ...]]] | None:
+    """The ids, shard size and labelled ids of a stored manifest, or None if it is
+    damaged or older than the labels (version 1): either way it is rebuilt."""
     try:
         doc = safejson.loads(data, name=name, fix=_INDEX_FIX, max_bytes=MAX_INDEX_BYTES)
     except ArtBotError:
@@ -244,7 +313,14 @@ def _manifest(data: bytes, name: str) -> tuple[list[str], int] | None:
         return None
     if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= 1_000_000:
         return None
-    return ids, size
+    labelled = doc.get("labelled")
+    if doc.get("version") != MANIFEST_VERSION or not isinstance(labelled, dict):
+        return None
+    if not all(
+        isinstance(v, list) and all(label in LABELS for label in v) for v in labelled.values()
+    ):
+        return None
+    return ids, size, {k: tuple(v) for k, v in labelled.items()}
 
 
 def build_index(
@@ -260,12 +336,19 @@ def build_index(
         key = f"{prefix}/shard-{start // SHARD_SIZE:05d}.json"
         store.write(key, json.dumps(shard, ensure_ascii=False).encode())
     ids = [p.id for p in paintings]
-    manifest = {"version": 1, "catalog_etag": etag, "shard_size": SHARD_SIZE, "ids": ids}
+    labelled = {p.id: list(p.labels) for p in paintings if p.labels}
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "catalog_etag": etag,
+        "shard_size": SHARD_SIZE,
+        "ids": ids,
+        "labelled": labelled,
+    }
     try:  # written last: its presence means every shard is there
         store.write_if(f"{prefix}/manifest.json", json.dumps(manifest).encode(), etag=replace)
     except Conflict:
         pass  # a concurrent post built the same index
-    return CatalogIndex(store, prefix, ids)
+    return CatalogIndex(store, prefix, ids, labelled={k: tuple(v) for k, v in labelled.items()})
 
 
 def load_index(store: Store, *, validate: bool = False) -> CatalogIndex:

@@ -239,7 +239,62 @@ def _parser() -> argparse.ArgumentParser:
         "--rebuild", action="store_true", help="read every slot record again, even unchanged ones"
     )
     gallery.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _add_screening(sub)
     return parser
+
+
+def _platforms_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--platforms",
+        help=f"comma list of x, mastodon, bluesky, outbox (default: ${ENV_PLATFORMS})",
+    )
+
+
+def _add_screening(sub: Any) -> None:
+    """``screen``, ``label`` and ``review`` (DESIGN.md, "Screening")."""
+    from .catalog import LABELS
+
+    screen = sub.add_parser(
+        "screen",
+        help="label sensitive paintings with the local classifier",
+        description="Classify every painting whose image is new or changed since it was last "
+        "screened and record labels (nudity, sexual, graphic-media) and scores in "
+        "catalog.json. An operator's labels are never changed. Needs the 'screening' extra "
+        "(pip install 'soviet-art-bot[screening]'), or AWS credentials for rekognition.",
+    )
+    _add_store(screen)
+    screen.add_argument("--all", action="store_true", help="screen every painting again")
+    screen.add_argument(
+        "--classifier",
+        choices=("opennsfw", "rekognition"),
+        default="opennsfw",
+        help="the bundled open_nsfw model (default) or AWS Rekognition",
+    )
+    _output_options(screen)
+
+    label = sub.add_parser(
+        "label",
+        help="set or clear a painting's content labels (the operator's decision)",
+        description="Record the operator's labels for one painting; no screening changes "
+        "them afterwards. --clear records that the painting needs no label.",
+    )
+    _add_store(label)
+    label.add_argument("id", help="the painting's id in catalog.json")
+    group = label.add_mutually_exclusive_group(required=True)
+    group.add_argument(
+        "--set", action="append", choices=LABELS, dest="labels", help="a label (repeatable)"
+    )
+    group.add_argument("--clear", action="store_true", help="no label: safe to post unmarked")
+    _output_options(label)
+
+    review = sub.add_parser(
+        "review",
+        help="list labelled paintings with who labelled them and the scores",
+        description="List every labelled painting: its labels, who set them (the operator "
+        "or a classifier) and the classifier's scores.",
+    )
+    _add_store(review)
+    _output_options(review)
 
 
 def _platforms_option(parser: argparse.ArgumentParser) -> None:
@@ -458,6 +513,42 @@ def _gallery(args: argparse.Namespace) -> int:
     return 0
 
 
+def _screen(args: argparse.Namespace) -> int:
+    from .screening import build_classifier, screen_store
+    from .store import open_store
+
+    store = open_store(_store_url(args.store))
+    classifier = build_classifier(args.classifier)
+    summary = screen_store(store, classifier, everything=args.all, logger=_logger(args))
+    if args.json:
+        print(json.dumps(dataclasses.asdict(summary), ensure_ascii=False))
+    else:
+        print("\n".join(summary.lines()))
+    return 1 if summary.failed else 0
+
+
+def _label(args: argparse.Namespace) -> int:
+    from .screening import set_labels
+    from .store import open_store
+
+    painting = set_labels(open_store(_store_url(args.store)), args.id, args.labels or [])
+    if args.json:
+        print(json.dumps(painting.to_json(), ensure_ascii=False))
+    else:
+        labels = ", ".join(painting.labels) or "no label"
+        print(f"{painting.id} ({painting.title}): {labels}, by the operator")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from .screening import review, review_lines
+    from .store import open_store
+
+    rows = review(open_store(_store_url(args.store)))
+    print(json.dumps(rows, ensure_ascii=False) if args.json else "\n".join(review_lines(rows)))
+    return 0
+
+
 def _sample(args: argparse.Namespace) -> int:
     from .sample import write_sample
     from .store import open_store
@@ -477,6 +568,9 @@ COMMANDS = {
     "sample": _sample,
     "thumbs": _thumbs,
     "gallery": _gallery,
+    "screen": _screen,
+    "label": _label,
+    "review": _review,
 }
 
 

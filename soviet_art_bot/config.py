@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ ENV_NO_REPEAT_DAYS = "ART_BOT_NO_REPEAT_DAYS"
 ENV_SSM_PATH = "ART_BOT_SSM_PATH"
 ENV_POST_LINK = "ART_BOT_POST_LINK"
 ENV_GALLERY = "ART_BOT_GALLERY"
+ENV_SENSITIVE = "ART_BOT_SENSITIVE"
 ENV_X_API_BASE_URL = "X_API_BASE_URL"
 ENV_MASTODON_API_BASE_URL = "MASTODON_API_BASE_URL"
 ENV_BLUESKY_PDS_URL = "BLUESKY_PDS_URL"
@@ -169,6 +171,25 @@ def parse_bool(value: str, name: str) -> bool:
     raise ConfigError(f"{name}={brief(value)} is not a yes/no value; use true or false")
 
 
+class Sensitive(StrEnum):
+    """``ART_BOT_SENSITIVE``: what to do with a labelled painting (:mod:`.sensitive`)."""
+
+    WARN = "warn"  # each platform's own marking; a platform without one gets another painting
+    SKIP = "skip"  # never post it
+    IGNORE = "ignore"  # post it unmarked
+
+
+def parse_sensitive(value: str, name: str) -> Sensitive:
+    """``warn``, ``skip`` or ``ignore``; anything else is one clear error."""
+    low = value.strip().lower()
+    if low not in {p.value for p in Sensitive}:
+        raise ConfigError(
+            f"{name}={brief(value)} is not a policy; use warn (mark labelled paintings), "
+            "skip (never post them) or ignore (post them unmarked)"
+        )
+    return Sensitive(low)
+
+
 AWS_SETUP_ERRORS = {
     "NoCredentialsError": "no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID and "
     "AWS_SECRET_ACCESS_KEY (on Lambda the function's role provides them)",
@@ -250,6 +271,7 @@ class Settings:
     ssm_path: str | None = None
     post_link: bool = False
     gallery: bool = False  # refresh the gallery (gallery/ in the store) after each post
+    sensitive: Sensitive = Sensitive.WARN  # ART_BOT_SENSITIVE
     x_api_base_url: str = DEFAULT_X_API_BASE_URL
     mastodon_api_base_url: str | None = None
     bluesky_pds_url: str = DEFAULT_BLUESKY_PDS_URL
@@ -316,6 +338,8 @@ class Settings:
             kwargs["post_link"] = parse_bool(value, ENV_POST_LINK)
         if (value := pick(None, ENV_GALLERY)) is not None:
             kwargs["gallery"] = parse_bool(value, ENV_GALLERY)
+        if (value := pick(None, ENV_SENSITIVE)) is not None:
+            kwargs["sensitive"] = parse_sensitive(value, ENV_SENSITIVE)
         if (value := pick(None, ENV_X_API_BASE_URL)) is not None:
             kwargs["x_api_base_url"] = _parse_url(value, ENV_X_API_BASE_URL)
         if (value := pick(None, ENV_MASTODON_API_BASE_URL)) is not None:

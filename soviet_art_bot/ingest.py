@@ -387,6 +387,9 @@ class _Run:
             )
         summary.stored = len(paintings)
         if paintings:
+            from .screening import screen_ingested  # labels kept; classified when installed
+
+            paintings = screen_ingested(store, self.previous, paintings, self.log)
             before = [p.to_json() for p in self.previous.values()]
             if [p.to_json() for p in paintings] != before:
                 write_catalog(store, paintings, source=f"wikiart:{self.style}")

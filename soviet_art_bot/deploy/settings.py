@@ -48,6 +48,7 @@ PASSTHROUGH = (
     cfg.ENV_BLUESKY_HANDLE,
     cfg.ENV_BLUESKY_PDS_URL,
     cfg.ENV_GALLERY,
+    cfg.ENV_SENSITIVE,
 )
 LAMBDA_OUTBOX_DIR = "/tmp/outbox"  # noqa: S108 - the only writable path on Lambda
 

@@ -59,6 +59,7 @@ class Outbox(Platform):
                 "alt_text": request.alt_text,
                 "image": str(image_path.resolve()),
                 "mime_type": request.mime_type,
+                "labels": list(request.labels),  # the content labels it would carry
             }
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{stem}.", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
