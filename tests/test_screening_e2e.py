@@ -142,3 +142,27 @@ def test_a_bad_policy_is_one_error_line(fakes, monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("Error: ART_BOT_SENSITIVE='blur' is not a policy")
     assert not fakes["x"].posts and not fakes["mastodon"].statuses
+
+
+@pytest.mark.parametrize("policy", ["warn", "skip", "ignore"])
+def test_preview_shows_what_each_platform_would_receive(two_paintings, monkeypatch, capsys,
+                                                        policy):  # fmt: skip
+    store, L, S = two_paintings
+    monkeypatch.setenv("ART_BOT_SENSITIVE", policy)
+    monkeypatch.setenv("MASTODON_API_BASE_URL", "https://mastodon.example")
+    monkeypatch.setenv("BLUESKY_HANDLE", "art.example")
+    before = {info.key: info.etag for info in store.list()}
+    args = ["preview", "--json", "--store", store.url, "--slot", SLOT,
+            "--platforms", "x,mastodon,bluesky"]  # fmt: skip
+    assert main(args) == 0
+    posts = json.loads(capsys.readouterr().out)["posts"]
+    titled = {name: post["text"].split("\n")[0] for name, post in posts.items()}
+    labels = {name: post["labels"] for name, post in posts.items()}
+    if policy == "warn":
+        assert labels == {"x": [], "mastodon": ["nudity"], "bluesky": ["nudity"]}
+        assert titled["x"] == f'"{S.title}"' and titled["bluesky"] == f'"{L.title}"'
+    else:
+        assert labels == {"x": [], "mastodon": [], "bluesky": []}
+        shown = S if policy == "skip" else L
+        assert set(titled.values()) == {f'"{shown.title}"'}
+    assert {info.key: info.etag for info in store.list()} == before  # wrote nothing
