@@ -217,7 +217,7 @@ class _SlotRun:
         return self._index
 
     def run(self) -> dict[str, Any]:
-        with self.log.timed("post_slot", final=True) as summary:
+        with self.log.timed("post_slot") as summary:
             try:
                 names = list(self.bot.platforms)
                 new = lambda: SlotRecord.new(self.slot, self._choose())  # noqa: E731

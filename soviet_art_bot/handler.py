@@ -17,7 +17,7 @@ from typing import Any
 from soviet_art_bot.bot import Bot
 from soviet_art_bot.config import Settings
 from soviet_art_bot.errors import ArtBotError, EventError
-from soviet_art_bot.log import Logger, log_level
+from soviet_art_bot.log import Logger, log_level, was_logged
 from soviet_art_bot.times import EXAMPLE, parse_time
 
 SAFETY_SECONDS = 5.0  # finish (and record) this long before Lambda's own timeout
@@ -91,5 +91,6 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         settings = Settings.resolve()
         return handle(event, settings=settings, remaining_seconds=remaining)
     except ArtBotError as exc:
-        Logger().error("invocation", outcome="error", error=str(exc), error_type=type(exc).__name__)
+        message = None if was_logged(exc) else str(exc)
+        Logger().error("invocation", outcome="error", error=message, error_type=type(exc).__name__)
         raise

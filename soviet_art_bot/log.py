@@ -75,6 +75,19 @@ def _redact_values(value: Any) -> Any:
     return value
 
 
+def was_logged(exc: BaseException) -> bool:
+    """Whether a step already logged this exception's message."""
+    return getattr(exc, "_art_bot_logged", False)
+
+
+def mark_logged(exc: BaseException) -> None:
+    """Note that ``exc``'s message is in the log, so no later line repeats it."""
+    try:
+        exc._art_bot_logged = True  # type: ignore[attr-defined]
+    except AttributeError:  # some built-in exceptions take no attributes
+        pass
+
+
 class Logger:
     """Writes one JSON object a line to ``stream`` (stderr unless given).
 
@@ -127,13 +140,14 @@ class Logger:
         self.log("error", step, **fields)
 
     @contextmanager
-    def timed(self, step: str, *, final: bool = False, **fields: Any) -> Iterator[dict[str, Any]]:
+    def timed(self, step: str, **fields: Any) -> Iterator[dict[str, Any]]:
         """Log ``step`` once it ends, with its duration and ``outcome``.
 
         The caller may add fields to the yielded dict (``outcome`` included).
-        An exception is logged with its message by the innermost step it
-        passes through; enclosing steps log only ``outcome: "error"``, unless
-        ``final`` (the summary line of an invocation), which repeats it.
+        An exception is logged with its message once, by the innermost step
+        it passes through; enclosing steps (the summary line of an invocation
+        included) log only ``outcome: "error"`` and its type, so
+        an operator's log search finds each failure once.
         """
         extra: dict[str, Any] = {}
         start = time.perf_counter()
@@ -141,14 +155,17 @@ class Logger:
             yield extra
         except BaseException as exc:
             duration = round((time.perf_counter() - start) * 1000, 1)
-            seen = getattr(exc, "_art_bot_logged", False)
-            error = str(exc) if final or not seen else None
-            self.error(step, **fields, **extra, outcome="error", error=error,
-                       error_type=type(exc).__name__, duration_ms=duration)  # fmt: skip
-            try:
-                exc._art_bot_logged = True  # type: ignore[attr-defined]
-            except AttributeError:  # some built-in exceptions take no attributes
-                pass
+            seen = was_logged(exc)
+            self.error(
+                step,
+                **fields,
+                **extra,
+                outcome="error",
+                error=None if seen else str(exc),
+                error_type=type(exc).__name__,
+                duration_ms=duration,
+            )
+            mark_logged(exc)
             raise
         duration = round((time.perf_counter() - start) * 1000, 1)
         extra.setdefault("outcome", "ok")

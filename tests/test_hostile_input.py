@@ -339,6 +339,8 @@ def test_the_lambda_logs_a_hostile_file_once(
         handler.lambda_handler({"time": SLOT}, None)
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     (invocation,) = [line for line in lines if line["step"] == "invocation"]
-    assert invocation["error_type"] == error_type and key in invocation["error"]
+    assert invocation["error_type"] == error_type and invocation["outcome"] == "error"
+    (logged,) = [line for line in lines if key in (line.get("error") or "")]
+    assert logged["level"] == "error" and logged["error_type"] == error_type
     assert snapshot(collection.root) == before
     assert not (collection.root.parent / "outbox").exists()

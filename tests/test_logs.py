@@ -37,15 +37,16 @@ def test_an_error_is_logged_once_with_its_message():
     stream = io.StringIO()
     log = Logger(stream, slot="s")
     with pytest.raises(ArtBotError):
-        with log.timed("post_slot", final=True), log.timed("choose"), log.timed("load_catalog"):
+        with log.timed("post_slot"), log.timed("choose"), log.timed("load_catalog"):
             raise ArtBotError("catalog.json is not valid JSON")
     records = lines(stream)
     assert [r["step"] for r in records] == ["load_catalog", "choose", "post_slot"]
     assert [r.get("error") for r in records] == [
         "catalog.json is not valid JSON",
         None,
-        "catalog.json is not valid JSON",
+        None,
     ]
+    assert [r["error_type"] for r in records] == ["ArtBotError"] * 3
     assert all(r["outcome"] == "error" and r["slot"] == "s" for r in records)
 
 
