@@ -25,11 +25,10 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .config import ENV_PLATFORMS, ENV_STORE, Settings, check_store_url
-from .errors import ArtBotError, ConfigError, PostIncomplete
+from .errors import ArtBotError, ConfigError, IngestError, PostIncomplete
 from .log import ENV_LOG_LEVEL, Logger, log_level
 
 DEFAULT_STYLE = "socialist-realism"
-DEFAULT_WIKIART = "https://www.wikiart.org"
 PROG = "soviet-art-bot"
 
 
@@ -178,13 +177,37 @@ def _parser() -> argparse.ArgumentParser:
         "WikiArt's rate limits. Safe to re-run: only what is new or changed is fetched.",
     )
     _add_store(scrape)
-    scrape.add_argument("--style", default=DEFAULT_STYLE, help="WikiArt style slug")
     scrape.add_argument(
-        "--wikiart-url", default=DEFAULT_WIKIART, help="WikiArt origin (for mirrors and tests)"
+        "--source",
+        default="wikiart",
+        choices=("wikiart", "aic"),
+        help="where to scrape from: wikiart, or aic (the Art Institute of Chicago's API)",
+    )
+    scrape.add_argument(
+        "--style", default=None, help=f"WikiArt style slug (default: {DEFAULT_STYLE})"
+    )
+    scrape.add_argument(
+        "--query",
+        default=None,
+        help="aic: the search that selects works (default: 'socialist realism')",
+    )
+    scrape.add_argument(
+        "--source-url", default=None, help="the source's API origin (for mirrors and tests)"
+    )
+    scrape.add_argument(
+        "--wikiart-url", default=None, help="WikiArt origin (for mirrors and tests)"
     )
     scrape.add_argument(
         "--no-progress", action="store_true", help="plain log lines instead of a progress bar"
     )
+
+    sources = sub.add_parser(
+        "sources",
+        help="list what a store holds per source",
+        description="Per source: how many paintings, when last scraped, on what licence.",
+    )
+    _add_store(sources)
+    sources.add_argument("--json", action="store_true", help="print one JSON document")
 
     check = sub.add_parser(
         "check",
@@ -434,17 +457,34 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scrape(args: argparse.Namespace) -> int:
-    from .ingest import scrape
+def _sources(args: argparse.Namespace) -> int:
+    from .sources.report import sources_report
     from .store import open_store
 
-    store = open_store(_store_url(args.store))
-    summary = scrape(
-        store,
+    report = sources_report(open_store(_store_url(args.store)))
+    for problem in report.problems:
+        _warn(problem)
+    _emit(args, report.to_json(), report.lines())
+    return 0
+
+
+def _scrape(args: argparse.Namespace) -> int:
+    from .ingest import scrape
+    from .sources import build_source
+    from .store import open_store
+
+    if args.wikiart_url and args.source != "wikiart":
+        raise IngestError("--wikiart-url is for --source wikiart; use --source-url")
+    if args.wikiart_url and args.source_url and args.wikiart_url != args.source_url:
+        raise IngestError("give --wikiart-url or --source-url, not both")
+    source = build_source(
+        args.source,
+        origin=args.source_url or args.wikiart_url,
         style=args.style,
-        origin=args.wikiart_url,
-        progress=False if args.no_progress else None,
+        query=args.query,
     )
+    store = open_store(_store_url(args.store))
+    summary = scrape(store, source=source, progress=False if args.no_progress else None)
     for line in summary.lines():
         print(line)
     from .gallery.thumbs import make_thumbs
@@ -564,6 +604,7 @@ COMMANDS = {
     "preview": _preview,
     "history": _history,
     "scrape": _scrape,
+    "sources": _sources,
     "check": _check,
     "sample": _sample,
     "thumbs": _thumbs,

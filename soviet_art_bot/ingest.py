@@ -28,21 +28,27 @@ never from anything in a URL. Nothing is written outside the store.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from . import safejson
 from .catalog import CATALOG_KEY, Painting, parse_catalog, write_catalog
 from .errors import ArtBotError, CatalogError, IngestError
 from .images import EXTENSIONS, ImageRejected, normalise
 from .log import Logger
+from .sources import Source, WikiArtSource
+from .sources.report import SOURCES_STATE
 from .store import DirStore, ObjectInfo, Store
+from .times import format_time
 from .wikiart import (
     DEFAULT_ORIGIN,
     DEFAULT_STYLE,
@@ -52,7 +58,6 @@ from .wikiart import (
     RetriesExhausted,
     WikiArtClient,
     check_style,
-    parse_painting,
 )
 
 IMAGE_PREFIX = "images/"
@@ -61,12 +66,23 @@ _IMAGE_EXTS = set(EXTENSIONS.values())
 MAX_LISTED_REASONS = 25
 
 
+def image_stem(painting_id: str) -> str:
+    """The store name of a painting's image: its id, with a prefix's ':' as '-'.
+
+    ``images/aic:123.jpg`` would read as a URL scheme in a relative link (the
+    gallery's), so prefixed ids are stored as ``images/aic-123.jpg``; WikiArt
+    ids have no ':' and keep their keys.
+    """
+    return painting_id.replace(":", "-")
+
+
 @dataclass
 class IngestSummary:
     """What a run did; ``lines()`` is the closing summary the CLI prints."""
 
     style: str
     store: str
+    source: str = ""
     pages: int = 0
     listed: int = 0
     stored: int = 0
@@ -94,7 +110,7 @@ class IngestSummary:
 
     def lines(self) -> list[str]:
         out = [
-            f"scrape of wikiart:{self.style} into {self.store}"
+            f"scrape of {self.source or 'wikiart:' + self.style} into {self.store}"
             f" ({'complete' if self.ok else 'INCOMPLETE'})",
             f"pages: {self.pages} ({self.listing_requests} listing requests)",
             f"paintings: {self.listed} listed, {self.stored} in the catalog"
@@ -144,17 +160,27 @@ class _Outcome:
     upload_skipped: bool = False
 
 
-def _previous_catalog(store: Store, log: Logger) -> dict[str, Painting]:
+def _previous_catalog(store: Store, log: Logger) -> tuple[dict[str, Painting], list[Any]]:
+    """The catalog's entries by id, each with its ``source`` (a v1 catalog
+    written before sources existed names it once, at the top)."""
     current = store.read_versioned(CATALOG_KEY)
     if current is None:
-        return {}
+        return {}, []
     data = current[0]
     try:
         paintings = parse_catalog(data, name=store.describe(CATALOG_KEY))
+        top = safejson.loads(data, name=store.describe(CATALOG_KEY), fix="").get("source")
     except CatalogError as exc:
         log.warning("scrape.previous_catalog_ignored", error=str(exc))
-        return {}
-    return {p.id: p for p in paintings}
+        return {}, []
+    as_written = [p.to_json() for p in paintings]
+    top = top if isinstance(top, str) else ""
+    out = {}
+    for p in paintings:
+        if not isinstance(p.extra.get("source"), str):
+            p = replace(p, extra={**p.extra, "source": top})
+        out[p.id] = p
+    return out, as_written
 
 
 def _stored_images(store: Store) -> dict[str, list[ObjectInfo]]:
@@ -162,7 +188,7 @@ def _stored_images(store: Store) -> dict[str, list[ObjectInfo]]:
     found: dict[str, list[ObjectInfo]] = {}
     for info in store.list(IMAGE_PREFIX):
         name = info.key[len(IMAGE_PREFIX) :]
-        stem, dot, ext = name.rpartition(".")
+        stem, dot, ext = name.rpartition(".")  # the id's image_stem
         if dot and "/" not in name and ext in _IMAGE_EXTS and stem:
             found.setdefault(stem, []).append(info)
     return found
@@ -188,8 +214,18 @@ def _same_content(info: ObjectInfo | None, data: bytes) -> bool:
     return etag in (hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest())  # noqa: S324
 
 
-def _painting(listed: ListedPainting, key: str, width: int, height: int, data_len: int,
-              sha: str) -> Painting:  # fmt: skip
+def _provenance(listed: ListedPainting, source: str) -> dict[str, str]:
+    """The extra fields naming where an entry came from and on what terms."""
+    out = {"source": source, "image_url": listed.image_url}
+    if listed.license:
+        out["license"] = listed.license
+    if listed.credit:
+        out["credit"] = listed.credit
+    return out
+
+
+def _painting(listed: ListedPainting, source: str, key: str, width: int, height: int,
+              data_len: int, sha: str) -> Painting:  # fmt: skip
     return Painting(
         id=listed.id,
         image=key,
@@ -201,7 +237,7 @@ def _painting(listed: ListedPainting, key: str, width: int, height: int, data_le
         height=height,
         bytes=data_len,
         sha256=sha,
-        extra={"image_url": listed.image_url},
+        extra=_provenance(listed, source),
     )
 
 
@@ -283,6 +319,7 @@ def scrape(
     session: requests.Session | None = None,
     client: WikiArtClient | None = None,
     workers: int = WORKERS,
+    source: Source | None = None,
 ) -> IngestSummary:
     """Ingest every painting of ``style`` into ``store``; see the module docstring.
 
@@ -292,33 +329,39 @@ def scrape(
     :class:`StoreError` when the store cannot be written; in both cases the
     catalog is left as it was and a re-run resumes.
     """
-    style = check_style(style)
     own_client = client is None
-    wikiart = client if client is not None else WikiArtClient(origin, session=session)
-    log = (logger or Logger()).bind(job="scrape", style=style)
+    if source is None:
+        style = check_style(style)
+        wikiart = client if client is not None else WikiArtClient(origin, session=session)
+        source = WikiArtSource(wikiart, style)
+    else:
+        style = getattr(source, "style", "")
+    log = (logger or Logger()).bind(job="scrape", style=style, source=source.label)
     if progress is None:
         progress = sys.stderr.isatty()
     try:
-        return _Run(store, wikiart, style, log, bool(progress), max(1, workers)).run()
+        return _Run(store, source, style, log, bool(progress), max(1, workers)).run()
     finally:
         if own_client:
-            wikiart.close()
+            source.client.close()
 
 
 class _Run:
     def __init__(
-        self, store: Store, client: WikiArtClient, style: str, log: Logger, progress: bool,
+        self, store: Store, source: Source, style: str, log: Logger, progress: bool,
         workers: int,
     ) -> None:  # fmt: skip
         self.store = store
-        self.client = client
+        self.source = source
+        self.client = source.client
         self.style = style
         self.workers = workers
-        self.summary = IngestSummary(style=style, store=store.url)
+        self.summary = IngestSummary(style=style, store=store.url, source=source.label)
         self.progress = _Progress(progress, log)
         self.log = self.progress.logger(log)
         self.lock = threading.Lock()
         self.previous: dict[str, Painting] = {}
+        self.as_written: list[Any] = []
         self.stored: dict[str, list[ObjectInfo]] = {}
 
     # -- bookkeeping ---------------------------------------------------------
@@ -335,7 +378,7 @@ class _Run:
         self.log.error("scrape.failed", painting_id=listed.id, url=listed.image_url, error=reason)
 
     def stored_key(self, pid: str, prefer: str | None = None) -> ObjectInfo | None:
-        infos = self.stored.get(pid, [])
+        infos = self.stored.get(image_stem(pid), [])
         for info in infos:
             if info.key == prefer:
                 return info
@@ -351,7 +394,7 @@ class _Run:
             if cleaned:
                 self.log.info("scrape.cleaned_partials", count=cleaned)
         try:
-            self.previous = _previous_catalog(store, self.log)
+            self.previous, self.as_written = _previous_catalog(store, self.log)
             self.stored = _stored_images(store)
         except BaseException:
             self.progress.close()
@@ -382,18 +425,28 @@ class _Run:
         paintings = [results[pid] for pid in order if pid in results]
         if not order:
             raise IngestError(
-                f"the listing of style {self.style!r} at {self.client.page_url(self.style, 1)} "
-                "has no usable paintings; check --style (and --wikiart-url)"
+                f"the listing of {self.source.label} at {self.source.first_page_url()} "
+                f"has no usable paintings; {self.source.hint()}"
             )
         summary.stored = len(paintings)
         if paintings:
             from .screening import screen_ingested  # labels kept; classified when installed
 
             paintings = screen_ingested(store, self.previous, paintings, self.log)
-            before = [p.to_json() for p in self.previous.values()]
-            if [p.to_json() for p in paintings] != before:
-                write_catalog(store, paintings, source=f"wikiart:{self.style}")
+            # Merge: this source's entries are replaced, every other source's
+            # and style's are kept as they were (after this run's, by id).
+            label = self.source.label
+            others = [
+                p
+                for p in self.previous.values()
+                if p.extra.get("source") != label and p.id not in results
+            ]
+            merged = paintings + others
+            if [p.to_json() for p in merged] != self.as_written:
+                labels = sorted({str(p.extra.get("source") or "") for p in merged} - {""})
+                write_catalog(store, merged, source=",".join(labels) or label)
                 summary.catalog_written = True
+            self._record(summary)
         summary.elapsed = time.monotonic() - started
         self.log.info(
             "scrape.done",
@@ -415,6 +468,20 @@ class _Run:
         )
         return summary
 
+    def _record(self, summary: IngestSummary) -> None:
+        """The source's last scrape, for ``soviet-art-bot sources`` (its own object,
+        so scrapes of different sources never write the same one)."""
+        record = {
+            "source": self.source.label,
+            "last_scrape": format_time(datetime.now(UTC)),
+            "complete": summary.ok,
+            "listed": summary.listed,
+            "stored": summary.stored,
+            "license": self.source.license,
+        }
+        key = f"{SOURCES_STATE}{image_stem(self.source.label)}.json"
+        self.store.write(key, json.dumps(record).encode(), content_type="application/json")
+
     def _count_requests(self) -> None:
         stats = self.client.stats
         self.summary.listing_requests = stats.listing
@@ -430,7 +497,7 @@ class _Run:
         futures: dict[Future[_Outcome], ListedPainting],
     ) -> None:
         first_page: dict[str, int] = {}
-        for page in self.client.pages(self.style):
+        for page in self.source.pages():
             self.summary.pages += 1
             self.progress.set_total(page.total)
             if not self.progress.bar:  # the bar says it on a terminal
@@ -438,7 +505,7 @@ class _Run:
             for index, raw in enumerate(page.paintings):
                 self.summary.listed += 1
                 try:
-                    listed = parse_painting(raw, self.client.origin)
+                    listed = self.source.parse(raw)
                 except InvalidPainting as exc:
                     label = exc.label or f"page {page.number} entry {index}"
                     self.skip(label, exc.reason)
@@ -515,7 +582,7 @@ class _Run:
             height=old.height,
             bytes=old.bytes,
             sha256=old.sha256,
-            extra={**old.extra, "image_url": listed.image_url},
+            extra={**old.extra, **_provenance(listed, self.source.label)},
         )
 
     def _fetch(self, listed: ListedPainting) -> _Outcome:
@@ -532,7 +599,7 @@ class _Run:
                 return recovered
         got = self.client.image(listed.image_url)
         image = normalise(got.body)
-        key = f"{IMAGE_PREFIX}{listed.id}.{image.extension}"
+        key = f"{IMAGE_PREFIX}{image_stem(listed.id)}.{image.extension}"
         existing = self.stored_key(listed.id, key)
         same = (
             existing is not None
@@ -547,7 +614,15 @@ class _Run:
                 bytes_before=len(got.body), bytes=len(image.data),
             )  # fmt: skip
         return _Outcome(
-            _painting(listed, key, image.width, image.height, len(image.data), image.sha256),
+            _painting(
+                listed,
+                self.source.label,
+                key,
+                image.width,
+                image.height,
+                len(image.data),
+                image.sha256,
+            ),
             "downloaded",
             downloaded=len(got.body),
             written=0 if same else len(image.data),
@@ -563,9 +638,20 @@ class _Run:
         except (ImageRejected, ArtBotError) as exc:
             self.log.warning("scrape.stored_image_unusable", key=info.key, error=str(exc))
             return None
-        if image.reencoded or f"{IMAGE_PREFIX}{listed.id}.{image.extension}" != info.key:
+        if (
+            image.reencoded
+            or f"{IMAGE_PREFIX}{image_stem(listed.id)}.{image.extension}" != info.key
+        ):
             return None  # not something this ingest would have written: fetch afresh
         return _Outcome(
-            _painting(listed, info.key, image.width, image.height, len(data), image.sha256),
+            _painting(
+                listed,
+                self.source.label,
+                info.key,
+                image.width,
+                image.height,
+                len(data),
+                image.sha256,
+            ),
             "recovered",
         )

@@ -113,7 +113,14 @@ class RetriesExhausted(IngestError):
     """WikiArt kept refusing or failing a request after every retry."""
 
     def __init__(
-        self, url: str, attempts: int, last: str, status: int | None = None, *, kind: str = ""
+        self,
+        url: str,
+        attempts: int,
+        last: str,
+        status: int | None = None,
+        *,
+        kind: str = "",
+        who: str = "WikiArt",
     ) -> None:
         self.url = url
         self.status = status
@@ -121,7 +128,7 @@ class RetriesExhausted(IngestError):
         self.kind = kind
         what = f"{kind} {url}" if kind else url
         super().__init__(
-            f"gave up on {what} after {attempts} attempt(s) (last: {last}); WikiArt may be "
+            f"gave up on {what} after {attempts} attempt(s) (last: {last}); {who} may be "
             "down or throttling: re-run later, the ingest resumes where it stopped"
         )
 
@@ -236,16 +243,16 @@ class RequestStats:
 # URLs
 
 
-def normalise_origin(origin: str) -> str:
+def normalise_origin(
+    origin: str, *, option: str = "--wikiart-url", example: str = DEFAULT_ORIGIN
+) -> str:
     """``scheme://host[:port]`` without a trailing slash; refuses anything else."""
     parts = urlsplit(origin.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise IngestError(
-            f"--wikiart-url {origin!r} is not an http(s) origin; use e.g. https://www.wikiart.org"
-        )
+        raise IngestError(f"{option} {origin!r} is not an http(s) origin; use e.g. {example}")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise IngestError(
-            f"--wikiart-url {origin!r} must be an origin only (scheme://host[:port]), "
+            f"{option} {origin!r} must be an origin only (scheme://host[:port]), "
             "without path, query or credentials"
         )
     return f"{parts.scheme}://{parts.netloc.lower()}"
@@ -306,6 +313,8 @@ class ListedPainting:
     source_url: str
     width: int | None = None
     height: int | None = None
+    license: str = ""  # as the source states it, e.g. "CC0-1.0"; empty when unstated
+    credit: str = ""  # the caption the source asks for; empty when it asks none
 
 
 @dataclass(frozen=True)
@@ -449,6 +458,12 @@ class Fetched:
 class WikiArtClient:
     """Talks to WikiArt within its limits; safe to share between threads.
 
+    This is also the one request chokepoint every source shares: another
+    source (:mod:`soviet_art_bot.sources`) is a small subclass that states
+    its own ``LIMITS``, ``USER_AGENT``, origin option and image hosts
+    (:meth:`image_problem`), and inherits the pacing, retries, deadlines,
+    size caps and redirect rules unchanged.
+
     ``session`` is built lazily when not given (and closed by :meth:`close`);
     a given session gets the deadline watchdog mounted on it (see
     :func:`soviet_art_bot.net.mount`). Tests point ``origin`` at a local fake
@@ -456,9 +471,20 @@ class WikiArtClient:
     the rate limits are fixed.
     """
 
+    # Fixed per source, deliberately not constructor arguments: a user cannot
+    # make the bot break a source's published limits.
+    LIMITS: dict[str, tuple[int, float]] = {
+        "listing": (LISTING_LIMIT, LISTING_PERIOD),
+        "image": (IMAGE_LIMIT, IMAGE_PERIOD),
+    }
+    USER_AGENT = USER_AGENT
+    ORIGIN_OPTION = "--wikiart-url"
+    NAME = "WikiArt"
+    DEFAULT = DEFAULT_ORIGIN
+
     def __init__(
         self,
-        origin: str = DEFAULT_ORIGIN,
+        origin: str | None = None,
         *,
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
@@ -472,7 +498,9 @@ class WikiArtClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.origin = normalise_origin(origin)
+        self.origin = normalise_origin(
+            origin or self.DEFAULT, option=self.ORIGIN_OPTION, example=self.DEFAULT
+        )
         self.retry = retry or DEFAULT_RETRY
         self.timeout = timeout
         self.deadline = deadline
@@ -486,9 +514,14 @@ class WikiArtClient:
         self._rng = rng or random.Random()
         self._sleep = sleep
         self._clock = clock
+        # Kinds that name the same (limit, period) share one window: a source
+        # whose limit covers every request (AIC: 60 a minute) lists it twice.
+        shared: dict[tuple[int, float], ArrivalWindow] = {}
         self._windows = {
-            "listing": ArrivalWindow(LISTING_LIMIT, LISTING_PERIOD, clock=clock, sleep=sleep),
-            "image": ArrivalWindow(IMAGE_LIMIT, IMAGE_PERIOD, clock=clock, sleep=sleep),
+            kind: shared.setdefault(
+                limit, ArrivalWindow(limit[0], limit[1], clock=clock, sleep=sleep)
+            )
+            for kind, limit in self.LIMITS.items()
         }
         self._session_lock = threading.Lock()
 
@@ -504,7 +537,7 @@ class WikiArtClient:
                 session = net.mount(
                     requests.Session(), pool_connections=16, pool_maxsize=self._pool_size
                 )
-                session.headers["User-Agent"] = USER_AGENT
+                session.headers["User-Agent"] = self.USER_AGENT
                 self._session = session
             return self._session
 
@@ -549,7 +582,9 @@ class WikiArtClient:
             last = exc.last.reason
             if exc.last.retry_after is not None:
                 last += f", Retry-After {exc.last.retry_after:.0f} s"
-            raise RetriesExhausted(url, exc.attempts, last, exc.last.status, kind=kind) from None
+            raise RetriesExhausted(
+                url, exc.attempts, last, exc.last.status, kind=kind, who=self.NAME
+            ) from None
 
     def _refused(self, kind: str, url: str, problem: str) -> IngestError:
         """A non-retryable refusal, named for what was asked: a listing page or an image."""
@@ -620,9 +655,13 @@ class WikiArtClient:
         finally:
             window.release(place)  # no-op if the headers already released it
 
+    def image_problem(self, url: str) -> str | None:
+        """Why ``url`` may not be fetched as an image (this source's hosts), or None."""
+        return image_url_problem(url, self.origin)
+
     def _redirect_problem(self, kind: str, target: str) -> str | None:
         if kind == "image":
-            return image_url_problem(target, self.origin)
+            return self.image_problem(target)
         parts = urlsplit(target)
         if f"{parts.scheme}://{parts.netloc.lower()}" != self.origin:
             return f"listing redirects leave {self.origin}"
@@ -679,7 +718,7 @@ class WikiArtClient:
 
     def image(self, url: str) -> Fetched:
         """An image's bytes (not yet checked: see :mod:`soviet_art_bot.images`)."""
-        problem = image_url_problem(url, self.origin)
+        problem = self.image_problem(url)
         if problem:
             raise ImageRefused(url, problem)
         got = self.fetch("image", url, max_bytes=self.max_image_bytes)

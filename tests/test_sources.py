@@ -1,0 +1,267 @@
+"""Sources beside WikiArt (AIC) and one store holding many: fakes on 127.0.0.1 -> dir or S3."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+import pytest
+from fake_aic import FakeAic
+from fake_wikiart import FakeWikiArt
+from test_ingest import FAST, assert_store_matches_catalog, catalogued, populate
+
+from soviet_art_bot.cli import main as cli_main
+from soviet_art_bot.errors import IngestError
+from soviet_art_bot.ingest import IngestSummary, scrape
+from soviet_art_bot.log import Logger
+from soviet_art_bot.sources import WikiArtSource, build_source
+from soviet_art_bot.sources.aic import AicClient, AicSource
+from soviet_art_bot.sources.report import sources_report
+from soviet_art_bot.store import Store
+from soviet_art_bot.wikiart import WikiArtClient
+
+
+@pytest.fixture
+def aic() -> Iterator[FakeAic]:
+    with FakeAic() as server:
+        yield server
+
+
+@pytest.fixture
+def wikiart() -> Iterator[FakeWikiArt]:
+    with FakeWikiArt(page_size=4) as server:
+        yield server
+
+
+def run_aic(store: Store, fake: FakeAic, *, page_limit: int = 2) -> IngestSummary:
+    with AicClient(fake.origin, retry=FAST) as client:
+        source = AicSource(client, page_limit=page_limit)
+        return scrape(store, source=source, logger=Logger(io.StringIO()), progress=False)
+
+
+def run_wikiart(store: Store, fake: FakeWikiArt, style: str = "socialist-realism") -> IngestSummary:
+    with WikiArtClient(fake.origin, retry=FAST) as client:
+        source = WikiArtSource(client, style)
+        return scrape(store, source=source, logger=Logger(io.StringIO()), progress=False)
+
+
+def by_source(store: Store) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for p in catalogued(store):
+        out.setdefault(p.extra["source"], set()).add(p.id)
+    return out
+
+
+# -- AIC as a source ----------------------------------------------------------------
+
+
+def test_aic_lists_every_page_and_keeps_only_public_domain_works_with_images(
+    any_store: Store, aic: FakeAic
+) -> None:
+    aic.add(1001, "Worker and Collective Farm Woman", "Vera Mukhina", date="1937")
+    aic.add(1002, "Tractor Drivers' Supper", "Arkady Plastov", date=None)
+    aic.add(1003, "In Copyright", "Someone Living", public=False)
+    aic.add(1004, "No Picture", "Aleksandr Deyneka", image_id=None)
+    aic.add(1005, "Anonymous Banner", None)
+    summary = run_aic(any_store, aic)
+
+    assert summary.ok and summary.catalog_written
+    # Four public-domain works over pages of 2: pages 1 and 2, then total_pages ends it.
+    assert summary.pages == 2 and aic.requests["search"] == 2
+    got = {p.id: p for p in assert_store_matches_catalog_aic(any_store)}
+    assert set(got) == {"aic:1001", "aic:1002"}
+    first = got["aic:1001"]
+    assert first.image == "images/aic-1001.jpg"
+    assert first.extra["source"] == "aic" and first.extra["license"] == "CC0-1.0"
+    assert first.extra["credit"] == (
+        "Vera Mukhina. Worker and Collective Farm Woman, 1937. The Art Institute of Chicago."
+    )
+    assert got["aic:1002"].extra["credit"] == (
+        "Arkady Plastov. Tractor Drivers' Supper. The Art Institute of Chicago."
+    )
+    assert first.source_url == "https://www.artic.edu/artworks/1001"
+    assert dict(summary.skipped) == {"aic:1004": "no image", "aic:1005": "no artist"}
+    assert aic.violations == 0
+    assert all("soviet-art-bot" in ua and "contact" in ua for ua in aic.user_agents)
+
+
+def assert_store_matches_catalog_aic(store: Store) -> list:
+    paintings = catalogued(store)
+    for p in paintings:
+        assert len(store.read(p.image)) == p.bytes
+    return paintings
+
+
+def test_aic_skips_a_work_a_mirror_lists_without_the_public_domain_filter(
+    dir_store: Store, aic: FakeAic
+) -> None:
+    aic.honour_filter = False
+    aic.add(1, "Public", "A Painter")
+    aic.add(2, "Private", "B Painter", public=False)
+    summary = run_aic(dir_store, aic)
+    assert {p.id for p in catalogued(dir_store)} == {"aic:1"}
+    assert ("aic:2", "not public domain") in summary.skipped
+
+
+def test_aic_missing_image_is_skipped_with_its_reason(dir_store: Store, aic: FakeAic) -> None:
+    aic.add(1, "Here", "A Painter")
+    gone = aic.add(2, "Gone", "B Painter")
+    aic.missing_images.add(gone["image_id"])
+    summary = run_aic(dir_store, aic)
+    assert {p.id for p in catalogued(dir_store)} == {"aic:1"}
+    assert [label for label, _ in summary.skipped] == ["'aic:2'"]
+    assert "HTTP 404" in summary.skipped[0][1]
+
+
+def test_aic_rate_limit_answers_are_retried_and_never_provoked(
+    dir_store: Store, aic: FakeAic
+) -> None:
+    aic.add(1, "One", "A Painter")
+    aic.injected.extend([429, 503])
+    summary = run_aic(dir_store, aic)
+    assert summary.ok and summary.retries == 2 and summary.throttled == 1
+    assert aic.violations == 0
+    assert {p.id for p in catalogued(dir_store)} == {"aic:1"}
+
+
+def test_aic_image_hosts_are_www_artic_edu_or_the_given_origin(aic: FakeAic) -> None:
+    client = AicClient(aic.origin)
+    assert client.image_problem("https://www.artic.edu/iiif/2/x/full/843,/0/default.jpg") is None
+    assert client.image_problem(f"{aic.origin}/iiif/2/x/full/843,/0/default.jpg") is None
+    assert "not www.artic.edu" in (client.image_problem("https://evil.example/x.jpg") or "")
+    assert client.image_problem("https://www.artic.edu/iiif/2/../../x.jpg")
+
+
+def test_aic_config_pointing_images_elsewhere_is_refused(dir_store: Store, aic: FakeAic) -> None:
+    aic.iiif_url = "https://evil.example/iiif/2"
+    aic.add(1, "One", "A Painter")
+    with pytest.raises(IngestError, match="no usable paintings"):
+        run_aic(dir_store, aic)
+    assert aic.requests["image"] == 0
+
+
+def test_aic_limit_is_one_window_of_60_a_minute_for_listing_and_images() -> None:
+    client = AicClient()
+    assert client._windows["listing"] is client._windows["image"]
+    assert (client._windows["image"].limit, client._windows["image"].period) == (60, 60.0)
+
+
+# -- one store, many sources ------------------------------------------------------------
+
+
+def test_sources_merge_into_one_store_and_a_rescrape_keeps_the_others(
+    any_store: Store, aic: FakeAic, wikiart: FakeWikiArt
+) -> None:
+    wiki_ids = set(populate(wikiart, 5))
+    aic.add(7, "Steelworkers", "A Painter")
+    run_wikiart(any_store, wikiart)
+    run_aic(any_store, aic)
+    assert by_source(any_store) == {"wikiart:socialist-realism": wiki_ids, "aic": {"aic:7"}}
+
+    # A second WikiArt style joins, the first stays.
+    wikiart.style = "soviet-poster"
+    wikiart.paintings = wikiart.paintings[:2]
+    run_wikiart(any_store, wikiart, "soviet-poster")
+    held = by_source(any_store)
+    poster = {p["id"] for p in wikiart.paintings}
+    # A painting listed in both styles belongs to the latest scrape; none is lost.
+    assert held == {
+        "wikiart:socialist-realism": wiki_ids - poster,
+        "wikiart:soviet-poster": poster,
+        "aic": {"aic:7"},
+    }
+
+    # Re-scraping AIC with one more work adds it, keeps every WikiArt entry.
+    aic.add(8, "Harvest", "B Painter")
+    run_aic(any_store, aic)
+    held = by_source(any_store)
+    assert held["aic"] == {"aic:7", "aic:8"}
+    assert set().union(*held.values()) == wiki_ids | {"aic:7", "aic:8"}
+    for p in catalogued(any_store):
+        assert len(any_store.read(p.image)) == p.bytes
+
+
+def test_an_interrupted_scrape_of_one_source_leaves_the_others_intact(
+    any_store: Store, aic: FakeAic, wikiart: FakeWikiArt
+) -> None:
+    populate(wikiart, 4)
+    run_wikiart(any_store, wikiart)
+    before = any_store.read("catalog.json")
+    aic.add(1, "One", "A Painter")
+    aic.down()  # AIC unreachable for the whole run
+    with pytest.raises(IngestError, match="gave up"):
+        run_aic(any_store, aic)
+    assert any_store.read("catalog.json") == before
+    assert_store_matches_catalog(any_store)
+
+
+def test_an_old_single_source_catalog_keeps_its_entries_under_its_top_level_source(
+    dir_store: Store, aic: FakeAic, wikiart: FakeWikiArt
+) -> None:
+    ids = set(populate(wikiart, 3))
+    run_wikiart(dir_store, wikiart)
+    doc = json.loads(dir_store.read("catalog.json"))
+    for entry in doc["paintings"]:  # as a catalog written before sources existed
+        del entry["source"]
+    dir_store.write("catalog.json", json.dumps(doc).encode())
+    aic.add(1, "One", "A Painter")
+    run_aic(dir_store, aic)
+    assert by_source(dir_store) == {"wikiart:socialist-realism": ids, "aic": {"aic:1"}}
+
+
+def test_the_sources_command_lists_count_last_scrape_and_licence(
+    dir_store: Store, aic: FakeAic, wikiart: FakeWikiArt, capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(wikiart, 3)
+    aic.add(1, "One", "A Painter")
+    run_wikiart(dir_store, wikiart)
+    run_aic(dir_store, aic)
+    assert cli_main(["sources", "--store", str(dir_store.root), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = {row["source"]: row for row in doc["sources"]}
+    assert rows["aic"]["count"] == 1 and rows["aic"]["license"] == "CC0-1.0"
+    assert rows["wikiart:socialist-realism"]["count"] == 3
+    assert all(row["last_scrape"].endswith("Z") and row["complete"] for row in rows.values())
+    assert cli_main(["sources", "--store", str(dir_store.root)]) == 0
+    text = capsys.readouterr().out
+    assert "aic: 1 paintings" in text and "licence CC0-1.0" in text
+    assert sources_report(dir_store).sources[0].source == "aic"
+
+
+def test_scrape_cli_takes_source_and_source_url(
+    dir_store: Store, aic: FakeAic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(3):
+        aic.add(i + 1, f"Work {i}", "A Painter")
+    code = cli_main(
+        ["scrape", "--store", str(dir_store.root), "--source", "aic", "--source-url", aic.origin,
+         "--no-progress"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "scrape of aic into" in out
+    assert {p.id for p in catalogued(dir_store)} == {"aic:1", "aic:2", "aic:3"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--source", "aic", "--style", "x"], "--style is for --source wikiart"),
+        (["--source", "aic", "--wikiart-url", "http://127.0.0.1:9"], "--wikiart-url is for"),
+        (["--query", "x"], "--query is for --source aic"),
+        (["--source", "aic", "--source-url", "ftp://x"], "--source-url 'ftp://x' is not"),
+        (["--source", "nope"], "invalid choice"),
+    ],
+)
+def test_scrape_cli_refuses_a_mismatched_option_in_one_line(
+    dir_store: Store, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_main(["scrape", "--store", str(dir_store.root), *argv]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("Error: ") and message in err[0]
+
+
+def test_build_source_names_the_known_sources() -> None:
+    with pytest.raises(IngestError, match="use one of: wikiart, aic"):
+        build_source("met")
