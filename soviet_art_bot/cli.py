@@ -172,9 +172,10 @@ def _parser() -> argparse.ArgumentParser:
 
     scrape = sub.add_parser(
         "scrape",
-        help="fill a store from WikiArt's listing of a style",
-        description="Download every painting of a WikiArt style into a store, within "
-        "WikiArt's rate limits. Safe to re-run: only what is new or changed is fetched.",
+        help="fill a store from a source (WikiArt's listing of a style, AIC's API)",
+        description="Download every painting a source selects into a store, within the "
+        "source's rate limits, merged with what the store holds from other sources and "
+        "styles. Safe to re-run: only what is new or changed is fetched.",
     )
     _add_store(scrape)
     scrape.add_argument(
@@ -192,10 +193,15 @@ def _parser() -> argparse.ArgumentParser:
         help="aic: the search that selects works (default: 'socialist realism')",
     )
     scrape.add_argument(
-        "--source-url", default=None, help="the source's API origin (for mirrors and tests)"
+        "--source-url",
+        default=None,
+        help="the source's API origin, for mirrors and tests (default: https://www.wikiart.org "
+        "for wikiart, https://api.artic.edu for aic)",
     )
     scrape.add_argument(
-        "--wikiart-url", default=None, help="WikiArt origin (for mirrors and tests)"
+        "--wikiart-url",
+        default=None,
+        help="WikiArt origin, for mirrors and tests (default: https://www.wikiart.org)",
     )
     scrape.add_argument(
         "--no-progress", action="store_true", help="plain log lines instead of a progress bar"
