@@ -172,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
 
     scrape = sub.add_parser(
         "scrape",
-        help="fill a store from a source (WikiArt's listing of a style, AIC's API)",
+        help="fill a store from a source (WikiArt's listing of a style, AIC's or the Met's API)",
         description="Download every painting a source selects into a store, within the "
         "source's rate limits, merged with what the store holds from other sources and "
         "styles. Safe to re-run: only what is new or changed is fetched.",
@@ -181,8 +181,9 @@ def _parser() -> argparse.ArgumentParser:
     scrape.add_argument(
         "--source",
         default="wikiart",
-        choices=("wikiart", "aic"),
-        help="where to scrape from: wikiart, or aic (the Art Institute of Chicago's API)",
+        choices=("wikiart", "aic", "met"),
+        help="where to scrape from: wikiart, aic (the Art Institute of Chicago's API) or met "
+        "(The Met Collection API)",
     )
     scrape.add_argument(
         "--style", default=None, help=f"WikiArt style slug (default: {DEFAULT_STYLE})"
@@ -190,13 +191,13 @@ def _parser() -> argparse.ArgumentParser:
     scrape.add_argument(
         "--query",
         default=None,
-        help="aic: the search that selects works (default: 'socialist realism')",
+        help="aic, met: the search that selects works (default: 'socialist realism')",
     )
     scrape.add_argument(
         "--source-url",
         default=None,
         help="the source's API origin, for mirrors and tests (default: https://www.wikiart.org "
-        "for wikiart, https://api.artic.edu for aic)",
+        "for wikiart, https://api.artic.edu for aic, https://collectionapi.metmuseum.org for met)",
     )
     scrape.add_argument(
         "--wikiart-url",

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from fake_aic import FakeAic
+from fake_met import FakeMet
 from fake_wikiart import FakeWikiArt
 from test_ingest import FAST, assert_store_matches_catalog, catalogued, populate
 
@@ -17,6 +18,7 @@ from soviet_art_bot.ingest import IngestSummary, scrape
 from soviet_art_bot.log import Logger
 from soviet_art_bot.sources import WikiArtSource, build_source
 from soviet_art_bot.sources.aic import AicClient, AicSource
+from soviet_art_bot.sources.met import MetClient, MetSource
 from soviet_art_bot.sources.report import sources_report
 from soviet_art_bot.store import Store
 from soviet_art_bot.wikiart import WikiArtClient
@@ -249,7 +251,7 @@ def test_scrape_cli_takes_source_and_source_url(
     [
         (["--source", "aic", "--style", "x"], "--style is for --source wikiart"),
         (["--source", "aic", "--wikiart-url", "http://127.0.0.1:9"], "--wikiart-url is for"),
-        (["--query", "x"], "--query is for --source aic"),
+        (["--query", "x"], "--query is for --source aic or met"),
         (["--source", "aic", "--source-url", "ftp://x"], "--source-url 'ftp://x' is not"),
         (["--source", "nope"], "invalid choice"),
     ],
@@ -263,5 +265,90 @@ def test_scrape_cli_refuses_a_mismatched_option_in_one_line(
 
 
 def test_build_source_names_the_known_sources() -> None:
-    with pytest.raises(IngestError, match="use one of: wikiart, aic"):
-        build_source("met")
+    with pytest.raises(IngestError, match="use one of: wikiart, aic, met"):
+        build_source("rijks")
+
+
+# -- the Met as a source --------------------------------------------------------------
+
+
+@pytest.fixture
+def met() -> Iterator[FakeMet]:
+    with FakeMet() as server:
+        yield server
+
+
+def run_met(store: Store, fake: FakeMet, *, per_page: int = 2) -> IngestSummary:
+    with MetClient(fake.origin, retry=FAST) as client:
+        source = MetSource(client, per_page=per_page)
+        return scrape(store, source=source, logger=Logger(io.StringIO()), progress=False)
+
+
+def test_met_reads_every_object_and_keeps_only_public_domain_images(
+    any_store: Store, met: FakeMet
+) -> None:
+    met.add(1, "Collective Farm Festival", "Sergei Gerasimov")
+    met.add(2, "Steel", "Aleksandr Deyneka", date="ca. 1930")
+    met.add(3, "Not Ours To Show", "Someone", public=False)
+    met.objects[3]["primaryImage"] = f"{met.origin}/CRDImages/ep/original/DT3.jpg"  # listed anyway
+    met.add(4, "A Study", "Anonymous")
+    met.objects[4]["artistDisplayName"] = ""
+    met.listed_only.append(5)  # the search names it, /objects/5 is a 404
+    summary = run_met(any_store, met)
+    got = {p.id: p for p in catalogued(any_store)}
+    assert set(got) == {"met:1", "met:2"}
+    assert got["met:2"].year == "ca. 1930" and got["met:2"].extra["license"] == "CC0-1.0"
+    assert got["met:1"].source_url == "https://www.metmuseum.org/art/collection/search/1"
+    assert dict(summary.skipped) == {
+        "met:3": "not public domain",
+        "met:4": "no artist",
+        "met:5": "HTTP 404 for the object",
+    }
+    # One search, one request per object, pages of two objects: 3 pages.
+    assert met.requests["search"] == 1 and met.requests["object"] == 5
+    assert summary.pages == 3 and met.violations == 0
+    for p in got.values():
+        assert len(any_store.read(p.image)) == p.bytes
+
+
+def test_met_search_with_no_match_is_one_clear_error(dir_store: Store, met: FakeMet) -> None:
+    with pytest.raises(IngestError, match="no usable paintings; check --query"):
+        run_met(dir_store, met)
+
+
+def test_met_rate_limit_answers_are_retried(dir_store: Store, met: FakeMet) -> None:
+    met.add(1, "One", "A Painter")
+    met.injected.extend([429, 502])
+    summary = run_met(dir_store, met)
+    assert summary.ok and summary.retries == 2 and summary.throttled == 1
+    assert {p.id for p in catalogued(dir_store)} == {"met:1"}
+
+
+def test_met_images_only_from_images_metmuseum_org_or_the_origin(met: FakeMet) -> None:
+    client = MetClient(met.origin)
+    assert client.image_problem("https://images.metmuseum.org/CRDImages/ep/original/a.jpg") is None
+    assert "not images.metmuseum.org" in (client.image_problem("https://x.example/a.jpg") or "")
+    assert (client._windows["listing"].limit, client._windows["listing"].period) == (80, 1.0)
+    assert client._windows["listing"] is client._windows["image"]
+
+
+def test_three_sources_merge_into_one_store(
+    any_store: Store, aic: FakeAic, met: FakeMet, wikiart: FakeWikiArt
+) -> None:
+    wiki_ids = set(populate(wikiart, 3))
+    aic.add(7, "Steelworkers", "A Painter")
+    met.add(9, "Harvest", "B Painter")
+    run_wikiart(any_store, wikiart)
+    run_aic(any_store, aic)
+    run_met(any_store, met)
+    assert by_source(any_store) == {
+        "wikiart:socialist-realism": wiki_ids,
+        "aic": {"aic:7"},
+        "met": {"met:9"},
+    }
+    # A failed Met re-scrape (the API down) leaves all three as they were.
+    before = any_store.read("catalog.json")
+    met.down()
+    with pytest.raises(IngestError, match="gave up"):
+        run_met(any_store, met)
+    assert any_store.read("catalog.json") == before

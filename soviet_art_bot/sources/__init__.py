@@ -28,7 +28,7 @@ from ..wikiart import (
     parse_painting,
 )
 
-NAMES = ("wikiart", "aic")
+NAMES = ("wikiart", "aic", "met")
 
 
 class Source(Protocol):
@@ -96,7 +96,7 @@ def build_source(
     """The source ``name`` with its options; one clear error for a bad name or option."""
     if name == "wikiart":
         if query:
-            raise IngestError("--query is for --source aic; WikiArt takes --style")
+            raise IngestError("--query is for --source aic or met; WikiArt takes --style")
         return WikiArtSource(WikiArtClient(origin, session=session), style or DEFAULT_STYLE)
     if name == "aic":
         from .aic import DEFAULT_QUERY, AicClient, AicSource
@@ -104,4 +104,11 @@ def build_source(
         if style:
             raise IngestError("--style is for --source wikiart; AIC takes --query")
         return AicSource(AicClient(origin, session=session), query or DEFAULT_QUERY)
+    if name == "met":
+        from .met import DEFAULT_QUERY as MET_QUERY
+        from .met import MetClient, MetSource
+
+        if style:
+            raise IngestError("--style is for --source wikiart; the Met takes --query")
+        return MetSource(MetClient(origin, session=session), query or MET_QUERY)
     raise IngestError(f"--source {name!r} is not a source; use one of: {', '.join(NAMES)}")
