@@ -102,6 +102,7 @@ class IngestSummary:
     throttled: int = 0
     catalog_written: bool = False
     elapsed: float = 0.0
+    duplicates: list[Any] = field(default_factory=list)  # sources.dedupe.Duplicate
 
     @property
     def ok(self) -> bool:
@@ -126,6 +127,10 @@ class IngestSummary:
             out.append(f"  - {label}: {reason}")
         if len(self.skipped) > MAX_LISTED_REASONS:
             out.append(f"  ... and {len(self.skipped) - MAX_LISTED_REASONS} more")
+        if self.duplicates:
+            out.append(f"same work in two sources, kept once: {len(self.duplicates)}")
+            for dup in self.duplicates[:MAX_LISTED_REASONS]:
+                out.append(f"  - {dup.line()}")
         out.append(f"failed: {len(self.failed)}")
         for pid in self.failed:
             out.append(f"  - {pid}: {self.failures.get(pid, '')}")
@@ -441,7 +446,12 @@ class _Run:
                 for p in self.previous.values()
                 if p.extra.get("source") != label and p.id not in results
             ]
-            merged = paintings + others
+            from .sources.dedupe import merge_same_works
+
+            merged, summary.duplicates = merge_same_works(store, paintings, others)
+            for dup in summary.duplicates:
+                self.log.info("scrape.duplicate", kept=dup.kept, dropped=dup.dropped)
+            summary.stored = sum(1 for p in merged if p.extra.get("source") == label)
             if [p.to_json() for p in merged] != self.as_written:
                 labels = sorted({str(p.extra.get("source") or "") for p in merged} - {""})
                 write_catalog(store, merged, source=",".join(labels) or label)

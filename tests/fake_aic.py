@@ -61,6 +61,7 @@ class FakeAic(LocalServer):
     injected: list[int] = field(default_factory=list)
     missing_images: set[str] = field(default_factory=set)
     user_agents: set[str] = field(default_factory=set)
+    pictures: dict[str, bytes] = field(default_factory=dict)  # image_id -> bytes served
     honour_filter: bool = True  # False: a mirror that ignores the public-domain filter
 
     def __post_init__(self) -> None:
@@ -176,7 +177,9 @@ class FakeAic(LocalServer):
                     and segments[3] not in fake.missing_images
                     and any(a["image_id"] == segments[3] for a in fake.artworks)
                 ):
-                    body = make_picture(843, 1000, seed=segments[3])
+                    body = fake.pictures.get(segments[3]) or make_picture(
+                        843, 1000, seed=segments[3]
+                    )
                     self._send(200, body, "image/jpeg")
                     return
                 self._send(404, b"", "text/plain")

@@ -352,3 +352,75 @@ def test_three_sources_merge_into_one_store(
     with pytest.raises(IngestError, match="gave up"):
         run_met(any_store, met)
     assert any_store.read("catalog.json") == before
+
+
+# -- the same work once --------------------------------------------------------------
+
+
+def _resized_jpeg(data: bytes, width: int) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        small = img.resize((width, round(img.height * width / img.width)))
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=70)
+        return out.getvalue()
+
+
+def test_a_work_in_wikiart_and_aic_is_kept_once_with_the_museums_metadata(
+    any_store: Store, aic: FakeAic, wikiart: FakeWikiArt
+) -> None:
+    from fake_wikiart import FakeImage, make_picture
+
+    picture = make_picture(843, 1000, seed="the same canvas")
+    wikiart.add_painting(
+        "57726d7fedc2cb3880b48a73",
+        title="Collective Farm Festival",
+        artist="Sergey Gerasimov",
+        width=400,
+        height=474,
+        image=FakeImage(make=lambda: _resized_jpeg(picture, 400), content_type="image/jpeg"),
+    )
+    wikiart.add_painting("57726d7fedc2cb3880b48a74", title="Other", artist="Sergey Gerasimov")
+    art = aic.add(42, "Collective farm festival.", "Gerasimov, Sergey", date="1937")
+    aic.pictures[art["image_id"]] = picture
+    aic.add(43, "Collective Farm Festival", "Sergey Gerasimov")  # a second version: kept
+    aic.add(44, "Other", "Sergey Gerasimov")  # same names as WikiArt's, another image: kept
+    run_wikiart(any_store, wikiart)
+    summary = run_aic(any_store, aic)
+
+    ids = {p.id: p for p in catalogued(any_store)}
+    assert "57726d7fedc2cb3880b48a73" not in ids
+    assert {"aic:42", "aic:43", "aic:44", "57726d7fedc2cb3880b48a74"} <= set(ids)
+    assert ids["aic:42"].extra["same_as"] == ["57726d7fedc2cb3880b48a73"]
+    assert [(d.kept, d.dropped) for d in summary.duplicates] == [
+        ("aic:42", "57726d7fedc2cb3880b48a73")
+    ]
+    assert any("same work in two sources, kept once: 1" in line for line in summary.lines())
+
+    # Re-scraping WikiArt does not bring the duplicate back, and nothing flips.
+    again = run_wikiart(any_store, wikiart)
+    assert [(d.kept, d.dropped) for d in again.duplicates] == [
+        ("aic:42", "57726d7fedc2cb3880b48a73")
+    ]
+    assert {p.id for p in catalogued(any_store)} == set(ids)
+
+
+def test_name_keys_ignore_case_accents_punctuation_and_name_order() -> None:
+    from soviet_art_bot.sources.dedupe import name_key, title_key
+
+    assert name_key("Deyneka, Aleksandr") == name_key("Aleksandr  DEYNEKA")
+    assert name_key("Andrzej Wróblewski") == name_key("Andrzej Wroblewski")
+    assert title_key("Collective farm festival.") == title_key("Collective Farm Festival")
+    assert title_key("Farm Collective Festival") != title_key("Collective Farm Festival")
+
+
+def test_the_perceptual_hash_survives_resizing_and_tells_pictures_apart() -> None:
+    from fake_wikiart import make_picture
+
+    from soviet_art_bot.sources.dedupe import MAX_DISTANCE, dhash
+
+    one = make_picture(843, 1000, seed="one")
+    other = make_picture(843, 1000, seed="other")
+    assert (dhash(one) ^ dhash(_resized_jpeg(one, 300))).bit_count() <= MAX_DISTANCE
+    assert (dhash(one) ^ dhash(other)).bit_count() > MAX_DISTANCE
