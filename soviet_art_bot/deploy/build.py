@@ -90,11 +90,12 @@ def _skip(rel: Path) -> bool:
 
 
 def _package_files(root: Path) -> list[tuple[str, Path]]:
-    """The package's files, less this deploy package: the function never runs it."""
+    """The package's files, less this deploy package and the screening (a classifier
+    runs at ingest only): the function never runs them."""
     out = []
     for path in sorted((root / PACKAGE).rglob("*")):
         rel = path.relative_to(root)
-        if rel.parts[:2] == (PACKAGE, "deploy"):
+        if rel.parts[:2] == (PACKAGE, "deploy") or rel.parts == (PACKAGE, "screening.py"):
             continue
         if path.is_file() and "__pycache__" not in rel.parts and rel.suffix not in (".pyc", ".pyo"):
             out.append((rel.as_posix(), path))
