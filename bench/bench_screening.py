@@ -77,10 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-screening-") as tmp:
         count = build_store(args.fixtures, Path(tmp))
+        if not count:
+            sys.exit(f"no listing pages in {args.fixtures}; pass --fixtures DIR")
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", CHILD, tmp, str(args.threads)],
-                             check=True, capture_output=True, text=True, cwd=REPO)  # fmt: skip
+                             capture_output=True, text=True, cwd=REPO)  # fmt: skip
+        if out.returncode:
+            sys.exit(f"screening failed:\n{out.stderr[-2000:]}")
         wall = time.perf_counter() - started
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         figures = json.loads(out.stdout.strip().splitlines()[-1])
