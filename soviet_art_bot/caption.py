@@ -320,6 +320,28 @@ def credit(painting: Painting) -> str:
     return f"{painting.artist}, {painting.year}" if painting.year else painting.artist
 
 
+def source_credit(painting: Painting) -> str:
+    """What the post must add to credit the painting's source, or "" when it asks nothing.
+
+    An entry's ``credit`` is the caption its source asks for (AIC: "Artist.
+    Title, Date. The Art Institute of Chicago."). The post already names the
+    title, artist and year, so when the caption starts with exactly those only
+    the rest ("The Art Institute of Chicago.") is added; any other credit (one
+    written by hand) is added whole.
+    """
+    given = painting.extra.get("credit")
+    if not isinstance(given, str) or not given.strip():
+        return ""
+    given = " ".join(given.split())
+    for head in (
+        f"{painting.artist}. {painting.title}, {painting.year}.",
+        f"{painting.artist}. {painting.title}.",
+    ):
+        if given.startswith(head) and given[len(head) :].strip():
+            return given[len(head) :].strip()
+    return given
+
+
 def post_text(
     painting: Painting,
     *,
@@ -333,7 +355,7 @@ def post_text(
     It fits when ``length(text) <= limit`` and, with ``max_bytes``, its UTF-8
     encoding is at most that long. The title loses whole graphemes from its end
     and gains an ellipsis, down to the ellipsis alone; the link goes before the
-    last of the title does; the artist never goes.
+    last of the title does; the artist and the source's credit never go.
     """
 
     def fits(text: str) -> bool:
@@ -342,6 +364,9 @@ def post_text(
         return length(text) <= limit
 
     who = credit(painting)
+    owed = source_credit(painting)
+    if owed:
+        who = f"{who}\n{owed}"
     if link:
         text = _fit_title(painting.title, f"\n{who}\n{link}", fits, keep_some=True)
         if text is not None:
@@ -384,7 +409,8 @@ def _fit_title(
 def alt_text(painting: Painting, *, limit: int = ALT_TEXT_LIMIT) -> str:
     """Plain-text description naming title, artist and year, within ``limit``."""
     year = f", {painting.year}" if painting.year else ""
-    tail = f'" by {painting.artist}{year}.'
+    owed = source_credit(painting)
+    tail = f'" by {painting.artist}{year}.' + (f" {owed}" if owed else "")
     title = painting.title
     text = f'Painting "{title}{tail}'
     if len(text) > limit:

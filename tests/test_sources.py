@@ -424,3 +424,56 @@ def test_the_perceptual_hash_survives_resizing_and_tells_pictures_apart() -> Non
     other = make_picture(843, 1000, seed="other")
     assert (dhash(one) ^ dhash(_resized_jpeg(one, 300))).bit_count() <= MAX_DISTANCE
     assert (dhash(one) ^ dhash(other)).bit_count() > MAX_DISTANCE
+
+
+# -- credit where the source asks for it ---------------------------------------------
+
+
+def _aic_painting(title: str = "Worker and Collective Farm Woman", year: str = "1937"):
+    from soviet_art_bot.catalog import Painting
+    from soviet_art_bot.sources.aic import credit
+
+    return Painting(
+        id="aic:1", image="images/aic-1.jpg", title=title, artist="Vera Mukhina", year=year,
+        extra={"source": "aic", "credit": credit("Vera Mukhina", title, year)},
+    )  # fmt: skip
+
+
+def test_post_and_alt_text_carry_aics_credit() -> None:
+    from soviet_art_bot.caption import alt_text, post_text
+
+    p = _aic_painting()
+    assert post_text(p, limit=280) == (
+        '"Worker and Collective Farm Woman"\nVera Mukhina, 1937\nThe Art Institute of Chicago.'
+    )
+    assert alt_text(p) == (
+        'Painting "Worker and Collective Farm Woman" by Vera Mukhina, 1937. '
+        "The Art Institute of Chicago."
+    )
+    assert post_text(_aic_painting(year=""), limit=280).endswith(
+        "Vera Mukhina\nThe Art Institute of Chicago."
+    )
+
+
+@pytest.mark.parametrize("limit", [60, 80, 120])
+def test_a_long_title_is_cut_before_the_credit_on_every_platform(limit: int) -> None:
+    from soviet_art_bot.caption import alt_text, grapheme_length, post_text, x_length
+
+    p = _aic_painting(title="Collective farmers greeting the harvest in the sun " * 8)
+    for length in (len, x_length, grapheme_length):
+        text = post_text(p, limit=limit, length=length, link="https://www.artic.edu/artworks/1")
+        assert length(text) <= limit
+        assert '\u2026"\nVera Mukhina, 1937\nThe Art Institute of Chicago.' in text
+    alt = alt_text(p, limit=limit + 40)
+    assert len(alt) <= limit + 40 and alt.endswith("1937. The Art Institute of Chicago.")
+
+
+def test_a_hand_written_credit_is_added_whole_and_none_adds_nothing() -> None:
+    from soviet_art_bot.caption import post_text
+    from soviet_art_bot.catalog import Painting
+
+    p = Painting(id="x", image="images/x.jpg", title="T", artist="A", year="1930",
+                 extra={"credit": "Photo: State Museum"})  # fmt: skip
+    assert post_text(p, limit=280) == '"T"\nA, 1930\nPhoto: State Museum'
+    bare = Painting(id="y", image="images/y.jpg", title="T", artist="A", year="1930")
+    assert post_text(bare, limit=280) == '"T"\nA, 1930'
