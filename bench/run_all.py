@@ -20,6 +20,7 @@ BENCHES = [
     "bench_gallery.py",
     "bench_captions.py",
     "bench_history.py",
+    "bench_sources.py",
 ]
 
 
