@@ -477,3 +477,29 @@ def test_a_hand_written_credit_is_added_whole_and_none_adds_nothing() -> None:
     assert post_text(p, limit=280) == '"T"\nA, 1930\nPhoto: State Museum'
     bare = Painting(id="y", image="images/y.jpg", title="T", artist="A", year="1930")
     assert post_text(bare, limit=280) == '"T"\nA, 1930'
+
+
+def test_a_scrape_cut_off_mid_listing_leaves_the_store_as_it_was(
+    dir_store: Store, aic: FakeAic, wikiart: FakeWikiArt
+) -> None:
+    populate(wikiart, 3)
+    run_wikiart(dir_store, wikiart)
+    aic.add(1, "One", "A Painter")
+    aic.add(2, "Two", "B Painter")
+    aic.add(3, "Three", "C Painter")
+    run_aic(dir_store, aic)  # pages of 2: aic:1, aic:2 | aic:3
+    before = dir_store.read("catalog.json")
+    aic.add(4, "Four", "D Painter")
+    # Page 1 answers; page 2 fails every attempt: the listing is cut off.
+    original = aic.search
+
+    def failing_after_first(query: dict[str, list[str]]) -> tuple[int, dict]:
+        if query.get("page") == ["2"]:
+            return 503, {}
+        return original(query)
+
+    aic.search = failing_after_first  # type: ignore[method-assign]
+    with pytest.raises(IngestError, match="gave up on listing"):
+        run_aic(dir_store, aic)
+    assert dir_store.read("catalog.json") == before  # aic:3 not dropped, wikiart intact
+    assert {p.id for p in catalogued(dir_store)} >= {"aic:1", "aic:2", "aic:3"}
