@@ -20,8 +20,8 @@ Shapes, from the repository art-institute-of-chicago/data-aggregator:
   the same file's ``/artworks/{id}/manifest.json`` example.
 
 Like the real service it refuses what it documents refusing: ``limit`` over
-100 or a page past 10,000 records is a 403 with an ``error`` body (the status
-is our guess; AIC documents only that it is an error), and a request over 60
+100 or a page past 10,000 records is refused (a 403 with an empty JSON object:
+AIC documents only that it is an error, not its status or body), and a request over 60
 in any 60 s is answered 429 and counted in :attr:`FakeAic.violations`.
 Anything not documented is not here.
 """
@@ -95,7 +95,7 @@ class FakeAic(LocalServer):
         limit = int(query.get("limit", ["10"])[0])
         page = int(query.get("page", ["1"])[0])
         if limit > 100 or limit * page > 10_000:
-            return 403, {"status": 403, "error": "Invalid limit", "detail": "limit too large"}
+            return 403, {}  # documented as an error; its status and body are not
         found = self.artworks
         if self.honour_filter and query.get("query[term][is_public_domain]") == ["true"]:
             found = [a for a in found if a["is_public_domain"] is True]

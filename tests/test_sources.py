@@ -10,6 +10,8 @@ import pytest
 from fake_aic import FakeAic
 from fake_met import FakeMet
 from fake_wikiart import FakeWikiArt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_ingest import FAST, assert_store_matches_catalog, catalogued, populate
 
 from soviet_art_bot.cli import main as cli_main
@@ -503,3 +505,71 @@ def test_a_scrape_cut_off_mid_listing_leaves_the_store_as_it_was(
         run_aic(dir_store, aic)
     assert dir_store.read("catalog.json") == before  # aic:3 not dropped, wikiart intact
     assert {p.id for p in catalogued(dir_store)} >= {"aic:1", "aic:2", "aic:3"}
+
+
+# -- hostile listing objects -----------------------------------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+_aic_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.integers() | st.text(max_size=5) | st.none(),
+        "title": st.text(max_size=30) | st.none(),
+        "artist_title": st.text(max_size=30) | st.none(),
+        "date_display": st.text(max_size=10) | st.none() | st.integers(),
+        "image_id": st.text(max_size=40) | st.none(),
+        "is_public_domain": st.booleans() | st.none() | st.text(max_size=4),
+    },
+)
+_met_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "objectID": st.integers() | st.text(max_size=5) | st.none(),
+        "title": st.text(max_size=30) | st.none(),
+        "artistDisplayName": st.text(max_size=30) | st.none(),
+        "objectDate": st.text(max_size=10) | st.none(),
+        "primaryImage": st.text(max_size=60) | st.sampled_from(
+            ["https://images.metmuseum.org/CRDImages/a.jpg", "https://evil.example/a.jpg",
+             "https://images.metmuseum.org/../x.jpg", ""]
+        ),
+        "isPublicDomain": st.booleans() | st.none(),
+        "objectURL": st.text(max_size=30),
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=_json | _aic_like)
+def test_aic_parse_accepts_or_names_the_problem(raw: object) -> None:
+    from soviet_art_bot.wikiart import InvalidPainting
+
+    source = AicSource(AicClient(), iiif_url="https://www.artic.edu/iiif/2")
+    try:
+        listed = source.parse(raw)
+    except InvalidPainting as exc:
+        assert exc.reason
+        return
+    assert isinstance(raw, dict) and raw.get("is_public_domain") is True
+    assert listed.id.startswith("aic:") and listed.title and listed.artist
+    assert listed.image_url.startswith("https://www.artic.edu/iiif/2/")
+    assert source.client.image_problem(listed.image_url) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=_json | _met_like)
+def test_met_parse_accepts_or_names_the_problem(raw: object) -> None:
+    from soviet_art_bot.wikiart import InvalidPainting
+
+    source = MetSource(MetClient())
+    try:
+        listed = source.parse(raw)
+    except InvalidPainting as exc:
+        assert exc.reason
+        return
+    assert isinstance(raw, dict) and raw.get("isPublicDomain") is True
+    assert listed.id.startswith("met:") and listed.title and listed.artist
+    assert source.client.image_problem(listed.image_url) is None
