@@ -77,6 +77,10 @@ MAX_REDIRECTS = 3
 # hundred pages of 60; a listing still going after this many is not WikiArt's.
 MAX_PAGES = 2000
 USER_AGENT = f"soviet-art-bot/{__version__} (+https://github.com/soviet-art-bot)"
+# The museums ask for a User-Agent that names a way to reach the operator.
+MUSEUM_USER_AGENT = (
+    f"soviet-art-bot/{__version__} (https://github.com/soviet-art-bot; contact via issues)"
+)
 
 _ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
 _STYLE = re.compile(r"[0-9a-z][0-9a-z_-]{0,99}")
@@ -273,10 +277,24 @@ def _has_dot_segment(path: str) -> bool:
     return any(part in (".", "..") for part in decoded.split("/"))
 
 
-def image_url_problem(url: str, origin: str) -> str | None:
+WIKIART_IMAGE_HOSTS = ("*.wikiart.org",)
+
+
+def _host_allowed(host: str, patterns: tuple[str, ...]) -> bool:
+    return any(
+        host.endswith(pattern[1:]) if pattern.startswith("*.") else host == pattern
+        for pattern in patterns
+    )
+
+
+def image_url_problem(
+    url: str, origin: str, hosts: tuple[str, ...] = WIKIART_IMAGE_HOSTS
+) -> str | None:
     """Why ``url`` may not be fetched as an image, or None if it may.
 
-    Allowed: ``https://*.wikiart.org`` (default port) or the configured origin.
+    Allowed: https on the default port at one of ``hosts`` (``*.example.org``
+    matches any subdomain), as the source documents its image hosts, or the
+    configured origin. Every source checks its image URLs here.
     """
     try:
         parts = urlsplit(url)
@@ -292,9 +310,9 @@ def image_url_problem(url: str, origin: str) -> str | None:
         return "image URL has '.' or '..' path segments"
     if f"{parts.scheme}://{parts.netloc.lower()}" == origin:
         return None
-    if parts.scheme == "https" and host.endswith(".wikiart.org") and port in (None, 443):
+    if parts.scheme == "https" and _host_allowed(host, hosts) and port in (None, 443):
         return None
-    return f"image host {host or '?'} is not *.wikiart.org or {origin}"
+    return f"image host {host or '?'} is not {' or '.join(hosts)} or {origin}"
 
 
 # --------------------------------------------------------------------------
@@ -479,6 +497,7 @@ class WikiArtClient:
     }
     USER_AGENT = USER_AGENT
     ORIGIN_OPTION = "--wikiart-url"
+    IMAGE_HOSTS = WIKIART_IMAGE_HOSTS
     NAME = "WikiArt"
     DEFAULT = DEFAULT_ORIGIN
 
@@ -657,7 +676,7 @@ class WikiArtClient:
 
     def image_problem(self, url: str) -> str | None:
         """Why ``url`` may not be fetched as an image (this source's hosts), or None."""
-        return image_url_problem(url, self.origin)
+        return image_url_problem(url, self.origin, self.IMAGE_HOSTS)
 
     def _redirect_problem(self, kind: str, target: str) -> str | None:
         if kind == "image":

@@ -18,17 +18,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from .. import __version__, safejson
+from .. import safejson
 from ..errors import ArtBotError
 from ..wikiart import (
+    MUSEUM_USER_AGENT,
     InvalidPainting,
     ListedPainting,
     ListingError,
     ListingPage,
     WikiArtClient,
-    _has_dot_segment,
     plain_text,
 )
 
@@ -52,31 +52,11 @@ class MetClient(WikiArtClient):
     """The shared chokepoint with the Met's limit, User-Agent and image host."""
 
     LIMITS = {"listing": (80, 1.0), "image": (80, 1.0)}  # one shared window
-    USER_AGENT = (
-        f"soviet-art-bot/{__version__} (https://github.com/soviet-art-bot; contact via issues)"
-    )
+    USER_AGENT = MUSEUM_USER_AGENT
     ORIGIN_OPTION = "--source-url"
+    IMAGE_HOSTS = (IMAGE_HOST,)
     DEFAULT = DEFAULT_ORIGIN
     NAME = "The Met Collection API"
-
-    def image_problem(self, url: str) -> str | None:
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            return "malformed image URL"
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in ("http", "https") or not host:
-            return "image URL is not an absolute http(s) URL"
-        if parts.username is not None or parts.password is not None:
-            return "image URL carries credentials"
-        if _has_dot_segment(parts.path):
-            return "image URL has '.' or '..' path segments"
-        if f"{parts.scheme}://{parts.netloc.lower()}" == self.origin:
-            return None
-        if parts.scheme == "https" and host == IMAGE_HOST and port in (None, 443):
-            return None
-        return f"image host {host} is not {IMAGE_HOST} or {self.origin}"
 
 
 @dataclass
